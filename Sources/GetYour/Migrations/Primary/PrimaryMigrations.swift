@@ -1,0 +1,8 @@
+import Fluent
+
+/// The primary database's migrations, in order. One change per struct (style 15).
+enum PrimaryMigrations {
+    static let all: [any Migration] = [
+        CreateSessions(),
+    ]
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Vapor
+
+/// An email ready to send. Bodies are plain text; links are absolute (built from
+/// `app.public_base_url`).
+public struct OutgoingEmail: Sendable, Equatable {
+    public let to: String
+    public let subject: String
+    public let body: String
+    /// What kind of message this is (`password_reset`, …): safe to log, unlike the rest.
+    public let kind: String
+}
+
+/// Sends email (P8). `FileMailer` is the local implementation; production uses SendGrid.
+public protocol Mailer: Sendable {
+    func send(_ email: OutgoingEmail) async throws
+}
+
+/// Writes each message as a text file under `<data dir>/mail/`, so developers, tests and
+/// UAT testers can open them; nothing goes to the console log stream (it would hold PII).
+public struct FileMailer: Mailer {
+    let folder: URL
+
+    public func send(_ email: OutgoingEmail) async throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        let name = "\(stamp)-\(email.kind)-\(UUID().uuidString.prefix(8)).txt"
+        let text = "To: \(email.to)\nSubject: \(email.subject)\nKind: \(email.kind)\n\n\(email.body)\n"
+        try Data(text.utf8).write(to: folder.appendingPathComponent(name), options: .atomic)
+    }
+
+    /// The messages written so far, oldest first (for tests and the UAT helpers).
+    public func messages() throws -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return [] }
+        return try names.sorted().map { try String(contentsOf: folder.appendingPathComponent($0), encoding: .utf8) }
+    }
+}
+
+private enum MailerKey: StorageKey { typealias Value = any Mailer }
+
+extension Application {
+    /// The configured mailer (style 13): swapped by settings and by tests.
+    public var mailer: any Mailer {
+        get { storage[MailerKey.self] ?? FileMailer(folder: settings.paths.mailDirectory) }
+        set { storage[MailerKey.self] = newValue }
+    }
+}

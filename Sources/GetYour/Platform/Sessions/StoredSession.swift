@@ -1,0 +1,44 @@
+import Fluent
+import Foundation
+
+/// A signed-in (or signing-up) browser, stored in the primary database so any app server
+/// can serve any request. The cookie carries a random token; only its SHA-256 is stored,
+/// so a copy of the table cannot be replayed as cookies.
+final class StoredSession: Model, @unchecked Sendable {
+    static let schema = "sessions"
+
+    @ID(custom: "id", generatedBy: .user) var id: String?
+    @OptionalField(key: "user_id") var userID: UUID?
+    @Field(key: "data") var data: [String: String]
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "last_seen_at") var lastSeenAt: Date
+
+    init() {}
+
+    init(tokenHash: String, userID: UUID?, data: [String: String], now: Date) {
+        self.id = tokenHash
+        self.userID = userID
+        self.data = data
+        self.createdAt = now
+        self.lastSeenAt = now
+    }
+}
+
+extension StoredSession {
+    /// Signs a person out everywhere except, optionally, the current browser.
+    static func deleteAll(for userID: UUID, except keptHash: String? = nil, on db: any Database) async throws {
+        let query = StoredSession.query(on: db).filter(\.$userID == userID)
+        if let keptHash { query.filter(\.$id != keptHash) }
+        try await query.delete()
+    }
+
+    /// Removes sessions past their absolute or idle lifetime (run by `getyour jobs`).
+    static func purgeExpired(idle: TimeInterval, absolute: TimeInterval, now: Date, on db: any Database) async throws {
+        try await StoredSession.query(on: db)
+            .group(.or) {
+                $0.filter(\.$lastSeenAt < now.addingTimeInterval(-idle))
+                    .filter(\.$createdAt < now.addingTimeInterval(-absolute))
+            }
+            .delete()
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+
+/// Untyped values on their way to a `Settings`; collects every problem before failing so that
+/// an operator sees all missing secrets at once.
+struct RawSettings {
+    let values: [String: String]
+    let environment: AppEnvironment
+    private(set) var problems: [String] = []
+    private(set) var missingSecrets: [String] = []
+
+    init(values: [String: String], environment: AppEnvironment) {
+        self.values = values
+        self.environment = environment
+    }
+
+    mutating func resolve(root: URL) throws -> Settings {
+        let isLocal = environment == .local
+        let dataDir = resolvePath(string(.dataDirectory, default: "var"), root: root)
+        let settings = Settings(
+            environment: environment,
+            version: string(.version, default: GetYourVersion.current),
+            publicBaseURL: string(.publicBaseURL, default: "http://127.0.0.1:8080"),
+            logLevel: string(.logLevel, default: isLocal ? "debug" : "info"),
+            showErrorDetails: environment == .production ? false : bool(.showErrorDetails, default: isLocal),
+            database: DatabaseSettings(
+                primary: location(.primaryURL, sqliteFile: dataDir.appendingPathComponent("primary.sqlite")),
+                analytics: location(.analyticsURL, sqliteFile: dataDir.appendingPathComponent("analytics.sqlite")),
+                maxConnectionsPerEventLoop: int(.maxConnections, default: 4, range: 1...64)
+            ),
+            security: SecuritySettings(
+                secretKey: secret(.secretKey, localDefault: "local-development-secret-key-not-for-real-use"),
+                secureCookies: bool(.secureCookies, default: !isLocal),
+                hsts: bool(.hsts, default: environment == .production),
+                bcryptCost: int(.bcryptCost, default: 12, range: 4...16)
+            ),
+            session: SessionSettings(
+                idleTimeout: TimeInterval(int(.idleMinutes, default: 30, range: 1...1440) * 60),
+                absoluteTimeout: TimeInterval(int(.absoluteHours, default: 12, range: 1...168) * 3600)
+            ),
+            uploads: UploadSettings(
+                maxFileBytes: int(.maxFileMB, default: 20, range: 1...200) * 1_048_576,
+                maxFilesPerItem: int(.maxFilesPerItem, default: 10, range: 1...50)
+            ),
+            analytics: AnalyticsSettings(
+                batchSize: int(.analyticsBatch, default: 200, range: 1...10_000),
+                flushInterval: TimeInterval(int(.analyticsFlushMS, default: 1000, range: 10...60_000)) / 1000,
+                bufferLimit: int(.analyticsBuffer, default: 20_000, range: 100...1_000_000)
+            ),
+            paths: Settings.Paths(root: root, dataDirectory: dataDir)
+        )
+        if !missingSecrets.isEmpty {
+            throw SettingsError.missingSecrets(environment: environment.rawValue, variables: missingSecrets)
+        }
+        if !problems.isEmpty { throw SettingsError.invalidValues(problems) }
+        return settings
+    }
+
+    private func string(_ key: SettingKey, default fallback: String) -> String {
+        guard let value = values[key.name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else {
+            return fallback
+        }
+        return value
+    }
+
+    private mutating func bool(_ key: SettingKey, default fallback: Bool) -> Bool {
+        guard let value = values[key.name]?.lowercased(), !value.isEmpty else { return fallback }
+        switch value {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default:
+            problems.append("\(key.environmentVariable) must be true or false")
+            return fallback
+        }
+    }
+
+    private mutating func int(_ key: SettingKey, default fallback: Int, range: ClosedRange<Int>) -> Int {
+        guard let value = values[key.name], !value.isEmpty else { return fallback }
+        guard let number = Int(value), range.contains(number) else {
+            problems.append("\(key.environmentVariable) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            return fallback
+        }
+        return number
+    }
+
+    /// A secret: required outside `local`, where a clearly-named development value stands in.
+    private mutating func secret(_ key: SettingKey, localDefault: String) -> String {
+        if let value = values[key.name], !value.isEmpty { return value }
+        if environment == .local { return localDefault }
+        missingSecrets.append(key.environmentVariable)
+        return ""
+    }
+
+    /// `local` falls back to an SQLite file under the data folder; every other environment
+    /// must name a PostgreSQL database.
+    private mutating func location(_ key: SettingKey, sqliteFile: URL) -> DatabaseLocation {
+        guard let value = values[key.name], !value.isEmpty else {
+            if environment == .local { return .sqliteFile(sqliteFile.path) }
+            missingSecrets.append(key.environmentVariable)
+            return .sqliteFile(sqliteFile.path)
+        }
+        if value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") {
+            return .postgres(url: value)
+        }
+        if value.hasPrefix("sqlite:") {
+            return .sqliteFile(String(value.dropFirst("sqlite:".count)))
+        }
+        problems.append("\(key.environmentVariable) must start with postgres:// or sqlite:")
+        return .sqliteFile(sqliteFile.path)
+    }
+
+    private func resolvePath(_ path: String, root: URL) -> URL {
+        path.hasPrefix("/")
+            ? URL(fileURLWithPath: path, isDirectory: true)
+            : root.appendingPathComponent(path, isDirectory: true)
+    }
+}
+
+/// The release this build belongs to; deployments may override it with `GETYOUR_VERSION`.
+public enum GetYourVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,46 @@
+/// One documented setting: its dotted name in the TOML files and the environment variable
+/// that overrides it. `secret` keys may never appear in a tracked settings file.
+public struct SettingKey: Sendable, Hashable {
+    public let name: String
+    public let environmentVariable: String
+    public let isSecret: Bool
+
+    init(_ name: String, env: String? = nil, secret: Bool = false) {
+        self.name = name
+        self.environmentVariable = env
+            ?? "GETYOUR_" + name.uppercased().replacingOccurrences(of: ".", with: "_")
+        self.isSecret = secret
+    }
+}
+
+extension SettingKey {
+    static let version = SettingKey("app.version", env: "GETYOUR_VERSION")
+    static let publicBaseURL = SettingKey("app.public_base_url")
+    static let logLevel = SettingKey("app.log_level")
+    static let showErrorDetails = SettingKey("app.show_error_details")
+    static let dataDirectory = SettingKey("app.data_dir", env: "GETYOUR_DATA_DIR")
+    static let primaryURL = SettingKey("database.primary_url", secret: true)
+    static let analyticsURL = SettingKey("database.analytics_url", secret: true)
+    static let maxConnections = SettingKey("database.max_connections_per_event_loop")
+    static let secretKey = SettingKey("security.secret_key", secret: true)
+    static let secureCookies = SettingKey("security.secure_cookies")
+    static let hsts = SettingKey("security.hsts")
+    static let bcryptCost = SettingKey("security.bcrypt_cost")
+    static let idleMinutes = SettingKey("session.idle_minutes")
+    static let absoluteHours = SettingKey("session.absolute_hours")
+    static let maxFileMB = SettingKey("uploads.max_file_mb")
+    static let maxFilesPerItem = SettingKey("uploads.max_files_per_item")
+    static let analyticsBatch = SettingKey("analytics.batch_size")
+    static let analyticsFlushMS = SettingKey("analytics.flush_interval_ms")
+    static let analyticsBuffer = SettingKey("analytics.buffer_limit")
+
+    /// Every key, in the order `ref/env_vars/README.md` documents them.
+    public static let all: [SettingKey] = [
+        version, publicBaseURL, logLevel, showErrorDetails, dataDirectory,
+        primaryURL, analyticsURL, maxConnections,
+        secretKey, secureCookies, hsts, bcryptCost,
+        idleMinutes, absoluteHours,
+        maxFileMB, maxFilesPerItem,
+        analyticsBatch, analyticsFlushMS, analyticsBuffer,
+    ]
+}

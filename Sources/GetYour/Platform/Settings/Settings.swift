@@ -1,0 +1,87 @@
+import Foundation
+
+/// Every setting the app reads, typed and loaded once at start-up (P12).
+///
+/// Values come from `settings/<env>.toml`, then the ignored `settings/secrets.<env>.toml`,
+/// then environment variables, later sources winning. Secrets may only come from the last two.
+public struct Settings: Sendable {
+    public var environment: AppEnvironment
+    public var version: String
+    public var publicBaseURL: String
+    public var logLevel: String
+    public var showErrorDetails: Bool
+    public var database: DatabaseSettings
+    public var security: SecuritySettings
+    public var session: SessionSettings
+    public var uploads: UploadSettings
+    public var analytics: AnalyticsSettings
+    public var paths: Paths
+
+    /// Where the app finds its files (templates, public, settings) and keeps local data.
+    public struct Paths: Sendable {
+        public var root: URL
+        public var dataDirectory: URL
+        public var templates: URL { root.appendingPathComponent("Templates", isDirectory: true) }
+        public var publicFiles: URL { root.appendingPathComponent("Public", isDirectory: true) }
+        public var settings: URL { root.appendingPathComponent("settings", isDirectory: true) }
+        public var mailDirectory: URL { dataDirectory.appendingPathComponent("mail", isDirectory: true) }
+        public var documentsDirectory: URL { dataDirectory.appendingPathComponent("documents", isDirectory: true) }
+    }
+}
+
+/// The four deployments (P12). Chosen by `GETYOUR_ENV`, `local` when unset.
+public enum AppEnvironment: String, Sendable, CaseIterable {
+    case local, dev, stage, production
+
+    /// The banner every page shows outside production, or nil.
+    public var bannerKey: String? {
+        switch self {
+        case .local, .dev: "banner.testing"
+        case .stage: "banner.staging"
+        case .production: nil
+        }
+    }
+}
+
+public struct DatabaseSettings: Sendable {
+    public var primary: DatabaseLocation
+    public var analytics: DatabaseLocation
+    public var maxConnectionsPerEventLoop: Int
+}
+
+/// A database is either an SQLite file (the embedded default in `local`) or a PostgreSQL URL.
+public enum DatabaseLocation: Sendable, Equatable {
+    case sqliteFile(String)
+    case postgres(url: String, searchPath: [String]? = nil)
+
+    public var engine: String {
+        switch self {
+        case .sqliteFile: "sqlite"
+        case .postgres: "postgres"
+        }
+    }
+}
+
+public struct SecuritySettings: Sendable {
+    /// Keys HMACs (analytics pseudonyms, reset tokens). Never logged.
+    public var secretKey: String
+    public var secureCookies: Bool
+    public var hsts: Bool
+    public var bcryptCost: Int
+}
+
+public struct SessionSettings: Sendable {
+    public var idleTimeout: TimeInterval
+    public var absoluteTimeout: TimeInterval
+}
+
+public struct UploadSettings: Sendable {
+    public var maxFileBytes: Int
+    public var maxFilesPerItem: Int
+}
+
+public struct AnalyticsSettings: Sendable {
+    public var batchSize: Int
+    public var flushInterval: TimeInterval
+    public var bufferLimit: Int
+}

@@ -1,0 +1,39 @@
+import Foundation
+import RoutingKit
+
+/// Every URL of the app, defined once (style 4). Routes are registered from these patterns
+/// and templates build links with `#url("name", …)`, so no path is typed twice.
+/// The P13 URLs are a public contract: add cases, never change an existing pattern.
+public enum SiteURL: String, CaseIterable, Sendable {
+    // Public
+    case home = "/"
+    case healthz = "/healthz"
+    case stylesheet = "/css/site.css"
+
+    /// The pattern with `:name` placeholders, as registered with the router.
+    public var pattern: String { rawValue }
+
+    /// The pattern as router path components.
+    var components: [PathComponent] { rawValue.pathComponents }
+
+    /// The path with placeholders filled in order.
+    public func path(_ parameters: String...) -> String { path(parameters) }
+
+    public func path(_ parameters: [String]) -> String {
+        var remaining = parameters[...]
+        let parts = rawValue.split(separator: "/", omittingEmptySubsequences: true).map { part -> String in
+            guard part.hasPrefix(":"), let value = remaining.popFirst() else { return String(part) }
+            return value.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? value
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// Finds a case by its Swift name, as templates write it.
+    public init?(name: String) {
+        guard let found = Self.byName[name] else { return nil }
+        self = found
+    }
+
+    private static let byName: [String: SiteURL] = Dictionary(
+        uniqueKeysWithValues: allCases.map { ("\($0)", $0) })
+}

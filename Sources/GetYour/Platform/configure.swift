@@ -1,0 +1,83 @@
+import Fluent
+import Leaf
+import LeafKit
+import Vapor
+
+/// Wires the whole app: the one composition root (style 1). The executable and the tests
+/// both call this, so tests exercise the real wiring.
+public func configure(_ app: Application, settings: Settings) async throws {
+    app.settings = settings
+    app.messages = try Messages.load(from: settings.paths.settings.appendingPathComponent("messages"))
+    app.logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
+
+    try app.configureDatabases(settings.database)
+    app.migrations.add(PrimaryMigrations.all, to: .primary)
+    app.migrations.add(AnalyticsMigrations.all, to: .analytics)
+
+    app.views.use(.leaf)
+    app.leaf.configuration = LeafConfiguration(rootDirectory: settings.paths.templates.path + "/")
+    app.leaf.cache.isEnabled = settings.environment != .local
+    app.registerLeafTags()
+
+    // Forms are small; uploads stream on their own routes with their own limits.
+    app.routes.defaultMaxBodySize = "512kb"
+    app.routes.caseInsensitive = false
+
+    let recorder = AnalyticsRecorder(settings: settings.analytics, logger: app.logger) { [unowned app] in
+        app.db(.analytics)
+    }
+    app.analytics = recorder
+    app.lifecycle.use(AnalyticsLifecycle(recorder: recorder))
+
+    app.middleware = middleware(for: settings, recorder: recorder)
+    try routes(app)
+}
+
+/// The middleware chain, outermost first. Errors are turned into pages inside the headers
+/// and analytics layers, so error pages get both.
+private func middleware(for settings: Settings, recorder: AnalyticsRecorder) -> Middlewares {
+    let cookies = CookieSettings(secure: settings.security.secureCookies)
+    var chain = Middlewares()
+    chain.use(RequestIDMiddleware())
+    chain.use(AnalyticsMiddleware(recorder: recorder))
+    chain.use(SecurityHeadersMiddleware(hsts: settings.security.hsts))
+    chain.use(LanguageMiddleware(cookie: cookies))
+    chain.use(ErrorPageMiddleware(showDetails: settings.showErrorDetails))
+    chain.use(StaticFilesMiddleware(publicDirectory: settings.paths.publicFiles.path + "/"))
+    chain.use(SessionMiddleware(settings: settings.session, cookie: cookies, clock: { Date() }))
+    chain.use(CSRFMiddleware(cookie: cookies, trustedOrigin: origin(of: settings.publicBaseURL)))
+    return chain
+}
+
+private func origin(of url: String) -> String {
+    guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else {
+        return url
+    }
+    return scheme + "://" + host + (components.port.map { ":\($0)" } ?? "")
+}
+
+private enum AnalyticsRecorderKey: StorageKey { typealias Value = AnalyticsRecorder }
+
+extension Application {
+    /// The buffered analytics writer (P9).
+    public var analytics: AnalyticsRecorder {
+        get {
+            guard let recorder = storage[AnalyticsRecorderKey.self] else { fatalError("configure(_:) has not run") }
+            return recorder
+        }
+        set { storage[AnalyticsRecorderKey.self] = newValue }
+    }
+}
+
+/// Starts the analytics writer on boot and flushes it on shutdown.
+struct AnalyticsLifecycle: LifecycleHandler {
+    let recorder: AnalyticsRecorder
+
+    func didBootAsync(_ application: Application) async throws {
+        recorder.start()
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        await recorder.stop()
+    }
+}

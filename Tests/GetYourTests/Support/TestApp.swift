@@ -1,0 +1,101 @@
+import Fluent
+import Foundation
+import SQLKit
+import Testing
+import Vapor
+import VaporTesting
+
+@testable import GetYour
+
+/// Boots the real `configure` for one test (style 16) on a fresh database: SQLite files in
+/// a temporary folder by default, or a throw-away schema in the PostgreSQL database named by
+/// `GETYOUR_TEST_DATABASE_URL` (and `GETYOUR_TEST_ANALYTICS_DATABASE_URL`).
+enum TestApp {
+    static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    static let environment = ProcessInfo.processInfo.environment
+    static var postgresURL: String? { environment["GETYOUR_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } }
+    static var postgresAnalyticsURL: String? {
+        environment["GETYOUR_TEST_ANALYTICS_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? postgresURL
+    }
+    static var engine: String { postgresURL == nil ? "sqlite" : "postgres" }
+
+    /// Settings for a test: the named environment's real file, fast bcrypt, a private data
+    /// folder, plus `variables` as if set in the environment.
+    static func settings(_ environment: String = "local", variables: [String: String] = [:]) throws -> Settings {
+        var all: [String: String] = [
+            "GETYOUR_ENV": environment,
+            "GETYOUR_SECURITY_BCRYPT_COST": "4",
+            "GETYOUR_ANALYTICS_FLUSH_INTERVAL_MS": "60000",
+        ]
+        if environment != "local" {
+            all["GETYOUR_SECURITY_SECRET_KEY"] = "test-secret-key"
+            all["GETYOUR_DATABASE_PRIMARY_URL"] = "sqlite:/unused"
+            all["GETYOUR_DATABASE_ANALYTICS_URL"] = "sqlite:/unused"
+        }
+        all.merge(variables) { _, new in new }
+        return try Settings.load(root: root, environmentVariables: all)
+    }
+
+    /// Runs `body` against a fully configured and migrated app, then tears everything down.
+    static func run<T>(
+        _ settings: Settings? = nil,
+        adjust: (inout Settings) -> Void = { _ in },
+        _ body: (Application) async throws -> T
+    ) async throws -> T {
+        var settings = try settings ?? self.settings()
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("getyour-test-\(UUID().uuidString)")
+        settings.paths.dataDirectory = scratch
+        let schema = "t_" + String(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16))
+        if let url = postgresURL, let analyticsURL = postgresAnalyticsURL {
+            settings.database.primary = .postgres(url: url, searchPath: [schema + "_p"])
+            settings.database.analytics = .postgres(url: analyticsURL, searchPath: [schema + "_a"])
+        } else {
+            settings.database.primary = .sqliteFile(scratch.appendingPathComponent("primary.sqlite").path)
+            settings.database.analytics = .sqliteFile(scratch.appendingPathComponent("analytics.sqlite").path)
+        }
+        adjust(&settings)
+
+        let app = try await Application.make(.testing)
+        do {
+            try await configure(app, settings: settings)
+            app.registerCommands()
+            try await createSchemas(app, schema: schema, settings: settings)
+            try await app.migrate(.primary)
+            if await HealthController.answers(app.db(.analytics)) { try await app.migrate(.analytics) }
+            let result = try await body(app)
+            try await dropSchemas(app, schema: schema, settings: settings)
+            try await app.asyncShutdown()
+            try? FileManager.default.removeItem(at: scratch)
+            return result
+        } catch {
+            try? await dropSchemas(app, schema: schema, settings: settings)
+            try? await app.asyncShutdown()
+            try? FileManager.default.removeItem(at: scratch)
+            throw error
+        }
+    }
+
+    /// Each test's throw-away PostgreSQL schemas (`<schema>_p`, `<schema>_a`).
+    private static func testSchemas(_ settings: Settings, _ schema: String) -> [(DatabaseID, String)] {
+        [(DatabaseID.primary, settings.database.primary), (.analytics, settings.database.analytics)]
+            .compactMap { id, location in
+                guard case .postgres(_, let path?) = location, let name = path.first, name.hasPrefix(schema) else { return nil }
+                return (id, name)
+            }
+    }
+
+    private static func createSchemas(_ app: Application, schema: String, settings: Settings) async throws {
+        for (id, name) in testSchemas(settings, schema) {
+            try await (app.db(id) as! any SQLDatabase).raw("CREATE SCHEMA IF NOT EXISTS \(ident: name)").run()
+        }
+    }
+
+    private static func dropSchemas(_ app: Application, schema: String, settings: Settings) async throws {
+        for (id, name) in testSchemas(settings, schema) {
+            try await (app.db(id) as! any SQLDatabase).raw("DROP SCHEMA IF EXISTS \(ident: name) CASCADE").run()
+        }
+    }
+}

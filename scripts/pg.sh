@@ -1,0 +1,41 @@
+# A throw-away PostgreSQL cluster for tests and benchmarks. Source it, then call
+# start_throwaway_postgres: it exports GETYOUR_TEST_DATABASE_URL and
+# GETYOUR_TEST_ANALYTICS_DATABASE_URL and stops the cluster when the shell exits.
+# shellcheck shell=bash
+
+start_throwaway_postgres() {
+  local pgbin
+  pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  [ -x "$pgbin/initdb" ] || die "PostgreSQL server binaries not found (apt-get install postgresql)"
+  PG_PORT="${GETYOUR_TEST_PG_PORT:-54329}"
+  while (exec 3<>"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null; do PG_PORT=$((PG_PORT + 1)); done
+  PG_DATA="$(mktemp -d /tmp/getyour-pg.XXXXXX)"
+  local as_pg=()
+  if [ "$(id -u)" -eq 0 ]; then
+    # initdb refuses to run as root: run the cluster as the postgres user the package creates.
+    chown postgres:postgres "$PG_DATA"
+    as_pg=(runuser -u postgres --)
+  fi
+  chmod 700 "$PG_DATA"
+  PG_AS=("${as_pg[@]}") PG_BIN="$pgbin"
+  trap stop_throwaway_postgres EXIT
+  "${as_pg[@]}" "$pgbin/initdb" -D "$PG_DATA" -U postgres -E UTF8 --locale=C.UTF-8 \
+    --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+  "${as_pg[@]}" "$pgbin/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DATA -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >/dev/null || { cat "$PG_DATA/server.log" >&2; die "PostgreSQL did not start"; }
+  local psql=("${as_pg[@]}" "$pgbin/psql" -h "$PG_DATA" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -q)
+  "${psql[@]}" -c "CREATE ROLE getyour_test LOGIN PASSWORD 'getyour_test'"
+  "${psql[@]}" -c "CREATE DATABASE getyour_test OWNER getyour_test"
+  "${psql[@]}" -c "CREATE DATABASE getyour_test_analytics OWNER getyour_test"
+  export GETYOUR_TEST_DATABASE_URL="postgres://getyour_test:getyour_test@127.0.0.1:$PG_PORT/getyour_test?sslmode=disable"
+  export GETYOUR_TEST_ANALYTICS_DATABASE_URL="postgres://getyour_test:getyour_test@127.0.0.1:$PG_PORT/getyour_test_analytics?sslmode=disable"
+  say "PostgreSQL running on 127.0.0.1:$PG_PORT"
+}
+
+stop_throwaway_postgres() {
+  [ -n "${PG_DATA:-}" ] || return 0
+  "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$PG_DATA"
+  PG_DATA=""
+}
