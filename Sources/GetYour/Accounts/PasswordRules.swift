@@ -38,7 +38,19 @@ struct PasswordRules: Sendable {
         }) {
             return "password.error.is_name"
         }
-        if commonPasswords.contains(lowered) { return "password.error.common" }
+        if isCommon(lowered) { return "password.error.common" }
         return nil
+    }
+
+    /// On the list as typed, with digits or symbols added around a listed word
+    /// ("password1234", "!!dragon2024"), or as a listed word typed twice.
+    func isCommon(_ lowered: String) -> Bool {
+        let padding: (Character) -> Bool = { $0.isNumber || $0.isPunctuation || $0.isSymbol || $0.isWhitespace }
+        let core = String(lowered.drop(while: padding).reversed().drop(while: padding).reversed())
+        var candidates = [lowered, core]
+        if core.count.isMultiple(of: 2), core.prefix(core.count / 2) == core.suffix(core.count / 2) {
+            candidates.append(String(core.prefix(core.count / 2)))
+        }
+        return candidates.contains { $0.count >= 4 && commonPasswords.contains($0) }
     }
 }

@@ -51,5 +51,6 @@ extension Application {
     /// Registers the operator commands (P12) next to Vapor's `serve` and `routes`.
     public func registerCommands() {
         asyncCommands.use(MigrateCommand(), as: "migrate")
+        asyncCommands.use(CreateStaffCommand(), as: "create-staff")
     }
 }

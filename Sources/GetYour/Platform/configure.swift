@@ -18,6 +18,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.leaf.configuration = LeafConfiguration(rootDirectory: settings.paths.templates.path + "/")
     app.leaf.cache.isEnabled = settings.environment != .local
     app.registerLeafTags()
+    try app.configureAccounts(settings)
 
     // Forms are small; uploads stream on their own routes with their own limits.
     app.routes.defaultMaxBodySize = "512kb"

@@ -54,7 +54,7 @@ final class Browser {
         for (name, value) in extra { request.headers.replaceOrAdd(name: name, value: value) }
         let response = try await app.testing().performTest(request: request)
         for header in response.headers[.setCookie] {
-            let pair = header.split(separator: ";", maxSplits: 1)[0].split(separator: "=", maxSplits: 1)
+            let pair = header.split(separator: ";", maxSplits: 1)[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard pair.count == 2 else { continue }
             let name = String(pair[0]).trimmingCharacters(in: .whitespaces)
             let value = String(pair[1])

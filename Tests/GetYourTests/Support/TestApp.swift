@@ -29,6 +29,8 @@ enum TestApp {
             "GETYOUR_ENV": environment,
             "GETYOUR_SECURITY_BCRYPT_COST": "4",
             "GETYOUR_ANALYTICS_FLUSH_INTERVAL_MS": "60000",
+            // Tests run in parallel, each with its own pools: keep them small.
+            "GETYOUR_DATABASE_MAX_CONNECTIONS_PER_EVENT_LOOP": "1",
         ]
         if environment != "local" {
             all["GETYOUR_SECURITY_SECRET_KEY"] = "test-secret-key"
@@ -71,6 +73,7 @@ enum TestApp {
             try? FileManager.default.removeItem(at: scratch)
             return result
         } catch {
+            if TestApp.engine == "postgres" { print("TestApp failure: \(String(reflecting: error))") }
             try? await dropSchemas(app, schema: schema, settings: settings)
             try? await app.asyncShutdown()
             try? FileManager.default.removeItem(at: scratch)

@@ -4,5 +4,9 @@ import Fluent
 enum PrimaryMigrations {
     static let all: [any Migration] = [
         CreateSessions(),
+        CreateUsers(),
+        CreateAccountTokens(),
+        CreateThrottleEvents(),
+        CreateStaffProgramScopes(),
     ]
 }

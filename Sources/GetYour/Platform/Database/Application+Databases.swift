@@ -8,7 +8,7 @@ extension Application {
     /// Registers both databases; each keeps its own `_fluent_migrations` table.
     func configureDatabases(_ settings: DatabaseSettings) throws {
         try register(settings.primary, as: .primary, isDefault: true, pool: settings.maxConnectionsPerEventLoop)
-        try register(settings.analytics, as: .analytics, isDefault: false, pool: 2)
+        try register(settings.analytics, as: .analytics, isDefault: false, pool: min(2, settings.maxConnectionsPerEventLoop))
     }
 
     private func register(_ location: DatabaseLocation, as id: DatabaseID, isDefault: Bool, pool: Int) throws {

@@ -65,12 +65,17 @@ final class CSRFState: Sendable {
         self.existing = existing.flatMap { $0.count >= 32 ? $0 : nil }
     }
 
+    /// Issues a new token (sign-in, sign-out): forms rendered before no longer post.
+    func rotate() {
+        fresh.withLock { $0 = SessionMiddleware.newToken() }
+    }
+
     /// The token forms must carry; issues one (set as a cookie on the way out) when the
     /// browser has none, so pages without forms set no cookie.
     var token: String {
-        if let existing { return existing }
-        return fresh.withLock { fresh in
+        fresh.withLock { fresh in
             if let fresh { return fresh }
+            if let existing { return existing }
             let token = SessionMiddleware.newToken()
             fresh = token
             return token

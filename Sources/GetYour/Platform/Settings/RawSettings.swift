@@ -46,6 +46,13 @@ struct RawSettings {
                 flushInterval: TimeInterval(int(.analyticsFlushMS, default: 1000, range: 10...60_000)) / 1000,
                 bufferLimit: int(.analyticsBuffer, default: 20_000, range: 100...1_000_000)
             ),
+            limits: LimitSettings(
+                loginFailures: limit(.loginFailures, 5, .loginWindow, 15),
+                signups: limit(.signups, 10, .signupWindow, 60),
+                passwordResets: limit(.resets, 5, .resetWindow, 60),
+                addressChecks: limit(.addressChecks, 30, .addressCheckWindow, 10)
+            ),
+            behindProxy: bool(.behindProxy, default: false),
             paths: Settings.Paths(root: root, dataDirectory: dataDir)
         )
         if !missingSecrets.isEmpty {
@@ -80,6 +87,12 @@ struct RawSettings {
             return fallback
         }
         return number
+    }
+
+    private mutating func limit(_ count: SettingKey, _ defaultCount: Int, _ window: SettingKey, _ defaultMinutes: Int) -> RateLimit {
+        RateLimit(
+            count: int(count, default: defaultCount, range: 1...1_000_000),
+            window: TimeInterval(int(window, default: defaultMinutes, range: 1...10_080) * 60))
     }
 
     /// A secret: required outside `local`, where a clearly-named development value stands in.

@@ -33,6 +33,15 @@ extension SettingKey {
     static let analyticsBatch = SettingKey("analytics.batch_size")
     static let analyticsFlushMS = SettingKey("analytics.flush_interval_ms")
     static let analyticsBuffer = SettingKey("analytics.buffer_limit")
+    static let behindProxy = SettingKey("app.behind_proxy")
+    static let loginFailures = SettingKey("limits.login_failures")
+    static let loginWindow = SettingKey("limits.login_window_minutes")
+    static let signups = SettingKey("limits.signups")
+    static let signupWindow = SettingKey("limits.signup_window_minutes")
+    static let resets = SettingKey("limits.password_resets")
+    static let resetWindow = SettingKey("limits.password_reset_window_minutes")
+    static let addressChecks = SettingKey("limits.address_checks")
+    static let addressCheckWindow = SettingKey("limits.address_check_window_minutes")
 
     /// Every key, in the order `ref/env_vars/README.md` documents them.
     public static let all: [SettingKey] = [
@@ -41,6 +50,7 @@ extension SettingKey {
         secretKey, secureCookies, hsts, bcryptCost,
         idleMinutes, absoluteHours,
         maxFileMB, maxFilesPerItem,
-        analyticsBatch, analyticsFlushMS, analyticsBuffer,
+        analyticsBatch, analyticsFlushMS, analyticsBuffer, behindProxy,
+        loginFailures, loginWindow, signups, signupWindow, resets, resetWindow, addressChecks, addressCheckWindow,
     ]
 }

@@ -15,6 +15,9 @@ public struct Settings: Sendable {
     public var session: SessionSettings
     public var uploads: UploadSettings
     public var analytics: AnalyticsSettings
+    public var limits: LimitSettings
+    /// Trust `X-Forwarded-For` for the client address (only behind a proxy that sets it).
+    public var behindProxy: Bool
     public var paths: Paths
 
     /// Where the app finds its files (templates, public, settings) and keeps local data.
@@ -84,4 +87,20 @@ public struct AnalyticsSettings: Sendable {
     public var batchSize: Int
     public var flushInterval: TimeInterval
     public var bufferLimit: Int
+}
+
+/// A count allowed per time window.
+public struct RateLimit: Sendable, Equatable {
+    public var count: Int
+    public var window: TimeInterval
+}
+
+/// Every rate limit (P10); each count and window is a setting an environment variable can
+/// override, so load tests and UAT can raise them.
+public struct LimitSettings: Sendable {
+    /// Failed sign-ins per account and per client address before sign-in pauses.
+    public var loginFailures: RateLimit
+    public var signups: RateLimit
+    public var passwordResets: RateLimit
+    public var addressChecks: RateLimit
 }

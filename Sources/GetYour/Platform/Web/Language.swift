@@ -40,8 +40,9 @@ struct LanguageMiddleware: AsyncMiddleware {
             ?? Language.preferred(acceptLanguage: request.headers.first(name: .acceptLanguage))
             ?? .en
         let response = try await next.respond(to: request)
-        if let chosen {
-            response.cookies[cookie.languageName] = cookie.value(chosen.rawValue)
+        // An explicit choice, or a signed-in person's saved preference, is remembered.
+        if let remembered = chosen ?? request.storage[PendingLanguageCookieKey.self] {
+            response.cookies[cookie.languageName] = cookie.value(remembered.rawValue)
         }
         response.headers.replaceOrAdd(name: .contentLanguage, value: request.language.rawValue)
         return response

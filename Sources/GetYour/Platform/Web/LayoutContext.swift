@@ -5,6 +5,8 @@ public struct LayoutContext: Encodable, Sendable {
     let lang: String
     let otherLang: String
     let titleKey: String
+    /// Titles start with "Error:" when the page shows form errors, so screen readers hear it first.
+    let hasErrors: Bool
     let bannerKey: String?
     let signedIn: Bool
     let version: String
@@ -12,12 +14,13 @@ public struct LayoutContext: Encodable, Sendable {
 
 extension Request {
     /// The layout values for a page titled by the message `titleKey`.
-    public func layout(titleKey: String) -> LayoutContext {
+    public func layout(titleKey: String, hasErrors: Bool = false) -> LayoutContext {
         let settings = application.settings
         return LayoutContext(
             lang: language.rawValue,
             otherLang: language == .en ? Language.es.rawValue : Language.en.rawValue,
             titleKey: titleKey,
+            hasErrors: hasErrors,
             bannerKey: settings.environment.bannerKey,
             signedIn: browserSession.userID != nil,
             version: settings.version)

@@ -10,6 +10,24 @@ public enum SiteURL: String, CaseIterable, Sendable {
     case healthz = "/healthz"
     case stylesheet = "/css/site.css"
 
+    // Accounts (P3 steps 3, 12, 13)
+    case signup = "/signup"
+    case login = "/login"
+    case logout = "/logout"
+    case passwordReset = "/password-reset"
+    case passwordResetToken = "/password-reset/:token"
+    case settings = "/settings"
+    case settingsProfile = "/settings/profile"
+    case settingsPassword = "/settings/password"
+    case settingsEmail = "/settings/email"
+    case settingsEmailConfirm = "/settings/email/confirm/:token"
+
+    // Resident application
+    case apply = "/apply"
+
+    // Staff
+    case staff = "/staff"
+
     /// The pattern with `:name` placeholders, as registered with the router.
     public var pattern: String { rawValue }
 

@@ -1,0 +1,68 @@
+import Crypto
+import Fluent
+import Foundation
+
+/// A single-use link sent by email (P3 step 13, P10).
+final class AccountToken: Model, @unchecked Sendable {
+    static let schema = "account_tokens"
+
+    enum Purpose: String, Codable, Sendable {
+        /// "Forgot your password": valid one hour.
+        case passwordReset = "password_reset"
+        /// A new staff member's first password (from `getyour create-staff`).
+        case setPassword = "set_password"
+        /// Confirms a new email address from Settings.
+        case emailChange = "email_change"
+
+        var lifetime: TimeInterval {
+            switch self {
+            case .passwordReset: 3600
+            case .setPassword, .emailChange: 24 * 3600
+            }
+        }
+    }
+
+    @ID(key: .id) var id: UUID?
+    @Parent(key: "user_id") var user: User
+    @Field(key: "purpose") var purpose: Purpose
+    @Field(key: "token_hash") var tokenHash: String
+    @OptionalField(key: "new_email") var newEmail: String?
+    @Field(key: "expires_at") var expiresAt: Date
+    @OptionalField(key: "used_at") var usedAt: Date?
+    @Field(key: "created_at") var createdAt: Date
+
+    init() {}
+}
+
+extension AccountToken {
+    /// Creates a token and returns the secret to put in the link; earlier unused tokens of
+    /// the same purpose stop working, so only the newest link counts.
+    static func issue(_ purpose: Purpose, for userID: UUID, newEmail: String? = nil, now: Date, on db: any Database) async throws -> String {
+        try await AccountToken.query(on: db)
+            .filter(\.$user.$id == userID).filter(\.$purpose == purpose).filter(\.$usedAt == nil)
+            .set(\.$usedAt, to: now).update()
+        let secret = SessionMiddleware.newToken()
+        let token = AccountToken()
+        token.$user.id = userID
+        token.purpose = purpose
+        token.tokenHash = hash(secret)
+        token.newEmail = newEmail
+        token.createdAt = now
+        token.expiresAt = now.addingTimeInterval(purpose.lifetime)
+        try await token.create(on: db)
+        return secret
+    }
+
+    /// The unused, unexpired token for `secret`, or nil.
+    static func find(_ secret: String, purposes: [Purpose], now: Date, on db: any Database) async throws -> AccountToken? {
+        guard secret.count >= 32, secret.count <= 64 else { return nil }
+        guard let token = try await AccountToken.query(on: db).filter(\.$tokenHash == hash(secret)).with(\.$user).first(),
+            purposes.contains(token.purpose), token.usedAt == nil, token.expiresAt > now
+        else { return nil }
+        return token
+    }
+
+    static func hash(_ secret: String) -> String {
+        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,130 @@
+import Fluent
+import Vapor
+
+/// `/password-reset` (P3 step 13): the same answer whether or not an account exists; a
+/// single-use link valid for one hour, built from the configured public address. Choosing
+/// the new password signs the account out everywhere. Staff use the same page to set their
+/// first password from the link `getyour create-staff` prints.
+struct PasswordResetController {
+    struct RequestForm: Content {
+        var email: String?
+    }
+
+    struct ChooseForm: Content {
+        var password: String?
+        var password_confirmation: String?
+    }
+
+    struct RequestPage: Encodable {
+        let layout: LayoutContext
+        let summary: ErrorSummary
+        let sent: Bool
+        let email: FormField
+    }
+
+    struct ChoosePage: Encodable {
+        let layout: LayoutContext
+        let summary: ErrorSummary
+        let valid: Bool
+        let isFirstPassword: Bool
+        let token: String
+        let fields: [FormField]
+    }
+
+    static let purposes: [AccountToken.Purpose] = [.passwordReset, .setPassword]
+
+    func show(_ request: Request) async throws -> Response {
+        let sent = (try? request.query.get(String.self, at: "sent")) == "1"
+        return try await renderRequest(request, RequestForm(), FormErrors(), sent: sent, status: .ok)
+    }
+
+    func create(_ request: Request) async throws -> Response {
+        let form = try request.content.decode(RequestForm.self)
+        let email = User.normalise(email: form.email ?? "")
+        var errors = FormErrors()
+        if email.isEmpty {
+            errors.add("email", "reset.error.email_required")
+        } else if !ContactRules.isEmail(email) {
+            errors.add("email", "reset.error.email_invalid")
+        }
+        guard errors.isEmpty else { return try await renderRequest(request, form, errors, sent: false, status: .unprocessableEntity) }
+        let limits = request.application.settings.limits
+        if try await request.throttle.isExceeded(.resetAddress, request.clientAddress, limits.passwordResets) {
+            throw Abort(.tooManyRequests)
+        }
+        try await request.throttle.record(.resetAddress, request.clientAddress)
+        if let user = try await User.find(email: email, on: request.db(.primary)), !user.archived {
+            let secret = try await AccountToken.issue(.passwordReset, for: try user.requireID(), now: request.accounts.clock(), on: request.db(.primary))
+            try await request.application.mailer.send(Self.resetEmail(to: user, secret: secret, base: request.application.settings.publicBaseURL, messages: request.application.messages))
+        }
+        return request.redirect(to: SiteURL.passwordReset.path() + "?sent=1", redirectType: .normal)
+    }
+
+    func showChoose(_ request: Request) async throws -> Response {
+        let secret = request.parameters.get("token") ?? ""
+        let token = try await AccountToken.find(secret, purposes: Self.purposes, now: request.accounts.clock(), on: request.db(.primary))
+        return try await renderChoose(request, token: token, secret: secret, ChooseForm(), FormErrors(), status: token == nil ? .gone : .ok)
+    }
+
+    func choose(_ request: Request) async throws -> Response {
+        let secret = request.parameters.get("token") ?? ""
+        let db = request.db(.primary)
+        guard let token = try await AccountToken.find(secret, purposes: Self.purposes, now: request.accounts.clock(), on: db) else {
+            return try await renderChoose(request, token: nil, secret: secret, ChooseForm(), FormErrors(), status: .gone)
+        }
+        let form = try request.content.decode(ChooseForm.self)
+        let user = token.user
+        var errors = FormErrors()
+        checkNewPassword(form.password, confirmation: form.password_confirmation, email: user.email,
+                         names: [user.firstName, user.lastName], rules: request.accounts.rules, into: &errors)
+        guard errors.isEmpty else { return try await renderChoose(request, token: token, secret: secret, form, errors, status: .unprocessableEntity) }
+        let hash = try await request.accounts.hasher.hash(form.password ?? "")
+        let now = request.accounts.clock()
+        try await db.transaction { db in
+            user.passwordHash = hash
+            try await user.update(on: db)
+            token.usedAt = now
+            try await token.update(on: db)
+            try await StoredSession.deleteAll(for: try user.requireID(), on: db)
+        }
+        // Whoever was locked out by failed attempts can sign in again at once.
+        try await request.throttle.clear(.loginAccount, user.email)
+        request.browserSession.destroy()
+        let flag = token.purpose == .setPassword ? "password_set" : "reset"
+        return request.redirect(to: SiteURL.login.path() + "?\(flag)=1", redirectType: .normal)
+    }
+
+    static func resetEmail(to user: User, secret: String, base: String, messages: Messages) -> OutgoingEmail {
+        let link = base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + SiteURL.passwordResetToken.path(secret)
+        let language = user.preferredLanguage
+        return OutgoingEmail(
+            to: user.email,
+            subject: messages.text("email.reset.subject", language),
+            body: messages.text("email.reset.body", language, [user.firstName, link]),
+            kind: "password_reset")
+    }
+
+    private func renderRequest(_ request: Request, _ form: RequestForm, _ errors: FormErrors, sent: Bool, status: HTTPResponseStatus) async throws -> Response {
+        let messages = errors.resolved(request)
+        let page = RequestPage(
+            layout: request.layout(titleKey: "reset.title", hasErrors: !errors.isEmpty),
+            summary: ErrorSummary(request, errors), sent: sent,
+            email: .input("email", label: "reset.email", hint: "reset.email_hint", type: "email", autocomplete: "email", value: form.email, errors: messages))
+        return try await request.view.render("accounts/reset-request", page).response(status, for: request)
+    }
+
+    private func renderChoose(_ request: Request, token: AccountToken?, secret: String, _ form: ChooseForm, _ errors: FormErrors, status: HTTPResponseStatus) async throws -> Response {
+        let messages = errors.resolved(request)
+        let page = ChoosePage(
+            layout: request.layout(titleKey: "reset.choose_title", hasErrors: !errors.isEmpty),
+            summary: ErrorSummary(request, errors),
+            valid: token != nil,
+            isFirstPassword: token?.purpose == .setPassword,
+            token: token == nil ? "" : secret,
+            fields: [
+                .input("password", label: "reset.new_password", hint: "password.hint", type: "password", autocomplete: "new-password", errors: messages),
+                .input("password_confirmation", label: "signup.password_confirmation", type: "password", autocomplete: "new-password", errors: messages),
+            ])
+        return try await request.view.render("accounts/reset-choose", page).response(status, for: request)
+    }
+}

@@ -1,0 +1,193 @@
+import Fluent
+import Vapor
+
+/// `/settings` (P3 step 12): name, phone and language; password (current one required,
+/// other sessions signed out); email (current password required, confirmed by a link sent
+/// to the new address before it takes effect).
+struct SettingsController {
+    struct ProfileForm: Content {
+        var first_name: String?
+        var last_name: String?
+        var phone: String?
+        var language: String?
+    }
+
+    struct PasswordForm: Content {
+        var current_password: String?
+        var password: String?
+        var password_confirmation: String?
+    }
+
+    struct EmailForm: Content {
+        var new_email: String?
+        /// Named apart from the password form's `current_password`: both forms share a page.
+        var email_change_password: String?
+    }
+
+    struct Page: Encodable {
+        let layout: LayoutContext
+        let summary: ErrorSummary
+        let notice: String?
+        let email: String
+        let pendingEmail: String?
+        let profile: [FormField]
+        let language: FormField
+        let password: [FormField]
+        let emailChange: [FormField]
+    }
+
+    /// Which of the three forms a page shows errors for, with what was typed.
+    enum Submitted {
+        case none
+        case profile(ProfileForm)
+        case password
+        case email(EmailForm)
+    }
+
+    func show(_ request: Request) async throws -> Response {
+        let saved = try? request.query.get(String.self, at: "saved")
+        let notice = ["profile", "password", "email_sent", "email_changed"].contains(saved ?? "") ? "settings.saved.\(saved!)" : nil
+        return try await render(request, .none, FormErrors(), notice: notice, status: .ok)
+    }
+
+    func updateProfile(_ request: Request) async throws -> Response {
+        let user = try request.currentUser
+        let form = try request.content.decode(ProfileForm.self)
+        var errors = FormErrors()
+        let first = ContactRules.name(form.first_name ?? ""), last = ContactRules.name(form.last_name ?? "")
+        if first == nil { errors.add("first_name", "signup.error.first_name_required") }
+        if (first?.count ?? 0) > ContactRules.maxNameLength { errors.add("first_name", "signup.error.name_too_long", ["\(ContactRules.maxNameLength)"]) }
+        if last == nil { errors.add("last_name", "signup.error.last_name_required") }
+        if (last?.count ?? 0) > ContactRules.maxNameLength { errors.add("last_name", "signup.error.name_too_long", ["\(ContactRules.maxNameLength)"]) }
+        let phone = ContactRules.usPhone(form.phone ?? "")
+        if (form.phone ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+            errors.add("phone", "signup.error.phone_required")
+        } else if phone == nil {
+            errors.add("phone", "signup.error.phone_invalid")
+        }
+        let language = Language(rawValue: form.language ?? "")
+        if language == nil { errors.add("language", "signup.error.language_required") }
+        guard errors.isEmpty, let first, let last, let phone, let language else {
+            return try await render(request, .profile(form), errors, status: .unprocessableEntity)
+        }
+        user.firstName = first
+        user.lastName = last
+        user.phone = phone
+        user.language = language.rawValue
+        try await user.update(on: request.db(.primary))
+        request.storage[PendingLanguageCookieKey.self] = language
+        return request.redirect(to: SiteURL.settings.path() + "?saved=profile", redirectType: .normal)
+    }
+
+    func updatePassword(_ request: Request) async throws -> Response {
+        let user = try request.currentUser
+        let form = try request.content.decode(PasswordForm.self)
+        var errors = FormErrors()
+        if !(try await request.accounts.hasher.verify(form.current_password ?? "", against: user.passwordHash)) {
+            errors.add("current_password", "settings.error.current_password")
+        }
+        checkNewPassword(form.password, confirmation: form.password_confirmation, email: user.email,
+                         names: [user.firstName, user.lastName], rules: request.accounts.rules, into: &errors)
+        guard errors.isEmpty else { return try await render(request, .password, errors, status: .unprocessableEntity) }
+        user.passwordHash = try await request.accounts.hasher.hash(form.password ?? "")
+        try await user.update(on: request.db(.primary))
+        // Every other browser is signed out; this one continues under a fresh session id.
+        try await StoredSession.deleteAll(for: try user.requireID(), except: request.browserSession.tokenHash, on: request.db(.primary))
+        try request.signIn(user)
+        return request.redirect(to: SiteURL.settings.path() + "?saved=password", redirectType: .normal)
+    }
+
+    func requestEmailChange(_ request: Request) async throws -> Response {
+        let user = try request.currentUser
+        let form = try request.content.decode(EmailForm.self)
+        var errors = FormErrors()
+        let newEmail = User.normalise(email: form.new_email ?? "")
+        if newEmail.isEmpty {
+            errors.add("new_email", "signup.error.email_required")
+        } else if !ContactRules.isEmail(newEmail) {
+            errors.add("new_email", "signup.error.email_invalid")
+        } else if newEmail == user.email {
+            errors.add("new_email", "settings.error.same_email")
+        } else if try await User.find(email: newEmail, on: request.db(.primary)) != nil {
+            errors.add("new_email", "signup.error.email_taken")
+        }
+        if !(try await request.accounts.hasher.verify(form.email_change_password ?? "", against: user.passwordHash)) {
+            errors.add("email_change_password", "settings.error.current_password")
+        }
+        guard errors.isEmpty else { return try await render(request, .email(form), errors, status: .unprocessableEntity) }
+        let secret = try await AccountToken.issue(.emailChange, for: try user.requireID(), newEmail: newEmail, now: request.accounts.clock(), on: request.db(.primary))
+        user.pendingEmail = newEmail
+        try await user.update(on: request.db(.primary))
+        let messages = request.application.messages, language = user.preferredLanguage
+        let link = request.application.settings.publicBaseURL.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            + SiteURL.settingsEmailConfirm.path(secret)
+        try await request.application.mailer.send(OutgoingEmail(
+            to: newEmail, subject: messages.text("email.change.subject", language),
+            body: messages.text("email.change.body", language, [user.firstName, link]), kind: "email_change"))
+        try await request.application.mailer.send(OutgoingEmail(
+            to: user.email, subject: messages.text("email.change_notice.subject", language),
+            body: messages.text("email.change_notice.body", language, [user.firstName]), kind: "email_change_notice"))
+        return request.redirect(to: SiteURL.settings.path() + "?saved=email_sent", redirectType: .normal)
+    }
+
+    /// The link from the email: the new address takes effect if nobody took it meanwhile.
+    func confirmEmail(_ request: Request) async throws -> Response {
+        let db = request.db(.primary)
+        guard let token = try await AccountToken.find(request.parameters.get("token") ?? "", purposes: [.emailChange], now: request.accounts.clock(), on: db),
+            let newEmail = token.newEmail, try await User.find(email: newEmail, on: db) == nil
+        else {
+            let page = MessagePage(layout: request.layout(titleKey: "settings.email_invalid_title"), headingKey: "settings.email_invalid_title", bodyKey: "settings.email_invalid_body")
+            return try await request.view.render("accounts/message", page).response(.gone, for: request)
+        }
+        let user = token.user
+        user.email = newEmail
+        user.pendingEmail = nil
+        token.usedAt = request.accounts.clock()
+        try await db.transaction { db in
+            try await user.update(on: db)
+            try await token.update(on: db)
+        }
+        let target = request.browserSession.userID == nil ? SiteURL.login.path() : SiteURL.settings.path() + "?saved=email_changed"
+        return request.redirect(to: target, redirectType: .normal)
+    }
+
+    private func render(_ request: Request, _ submitted: Submitted, _ errors: FormErrors, notice: String? = nil, status: HTTPResponseStatus) async throws -> Response {
+        let user = try request.currentUser
+        let messages = errors.resolved(request)
+        var profile = ProfileForm(first_name: user.firstName, last_name: user.lastName,
+                                  phone: ContactRules.displayPhone(user.phone), language: user.language)
+        if case .profile(let typed) = submitted { profile = typed }
+        var email = EmailForm()
+        if case .email(let typed) = submitted { email.new_email = typed.new_email }
+        let page = Page(
+            layout: request.layout(titleKey: "settings.title", hasErrors: !errors.isEmpty),
+            summary: ErrorSummary(request, errors),
+            notice: notice,
+            email: user.email,
+            pendingEmail: user.pendingEmail,
+            profile: [
+                .input("first_name", label: "signup.first_name", autocomplete: "given-name", value: profile.first_name, errors: messages),
+                .input("last_name", label: "signup.last_name", autocomplete: "family-name", value: profile.last_name, errors: messages),
+                .input("phone", label: "signup.phone", hint: "signup.phone_hint", type: "tel", autocomplete: "tel-national", value: profile.phone, errors: messages),
+            ],
+            language: .choice("language", label: "signup.language", options: [("en", "language.en"), ("es", "language.es")],
+                              selected: [profile.language ?? ""], errors: messages),
+            password: [
+                .input("current_password", label: "settings.current_password", type: "password", autocomplete: "current-password", errors: messages),
+                .input("password", label: "reset.new_password", hint: "password.hint", type: "password", autocomplete: "new-password", errors: messages),
+                .input("password_confirmation", label: "signup.password_confirmation", type: "password", autocomplete: "new-password", errors: messages),
+            ],
+            emailChange: [
+                .input("new_email", label: "settings.new_email", type: "email", autocomplete: "email", value: email.new_email, errors: messages),
+                .input("email_change_password", label: "settings.current_password", type: "password", autocomplete: "current-password", errors: messages),
+            ])
+        return try await request.view.render("accounts/settings", page).response(status, for: request)
+    }
+}
+
+/// A page with just a heading and a paragraph.
+struct MessagePage: Encodable {
+    let layout: LayoutContext
+    let headingKey: String
+    let bodyKey: String
+}

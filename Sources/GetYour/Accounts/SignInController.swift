@@ -1,0 +1,104 @@
+import Fluent
+import Vapor
+
+/// `/login` and `/logout` (P3, P10): the same answer for an unknown email and a wrong
+/// password, throttling per account and per client address, session rotation, and only
+/// local `next` paths.
+struct SignInController {
+    struct Form: Content {
+        var email: String?
+        var password: String?
+        var next: String?
+    }
+
+    struct Page: Encodable {
+        let layout: LayoutContext
+        let summary: ErrorSummary
+        let notice: String?
+        let email: FormField
+        let password: FormField
+        let next: String?
+    }
+
+    /// The sign-in address that brings the person back to `next` afterwards.
+    static func loginURL(next: String?, expired: Bool = false) -> String {
+        var items: [URLQueryItem] = []
+        if let next = ContactRules.safeLocalPath(next), next != SiteURL.login.path() { items.append(.init(name: "next", value: next)) }
+        if expired { items.append(.init(name: "expired", value: "1")) }
+        var components = URLComponents()
+        components.path = SiteURL.login.path()
+        components.queryItems = items.isEmpty ? nil : items
+        return components.string ?? SiteURL.login.path()
+    }
+
+    func show(_ request: Request) async throws -> Response {
+        let next = try? request.query.get(String.self, at: "next")
+        if let userID = request.browserSession.userID, let user = try await User.find(userID, on: request.db(.primary)), !user.archived {
+            return request.redirect(to: ContactRules.safeLocalPath(next) ?? request.home(for: user), redirectType: .normal)
+        }
+        let notice = ["expired", "signed_out", "reset", "password_set"].first { (try? request.query.get(String.self, at: $0)) == "1" }
+        return try await render(request, Form(next: next), FormErrors(), notice: notice.map { "login.notice.\($0)" }, status: .ok)
+    }
+
+    func create(_ request: Request) async throws -> Response {
+        let form = try request.content.decode(Form.self)
+        let email = User.normalise(email: form.email ?? "")
+        var errors = FormErrors()
+        if email.isEmpty { errors.add("email", "login.error.email_required") }
+        if (form.password ?? "").isEmpty { errors.add("password", "login.error.password_required") }
+        guard errors.isEmpty else { return try await render(request, form, errors, status: .unprocessableEntity) }
+
+        let limit = request.application.settings.limits.loginFailures
+        let throttle = request.throttle
+        // Past the limit, sign-in pauses until the oldest failure leaves the window; the
+        // password is not even checked, so guessing gains nothing. Never a permanent lock:
+        // a password reset clears the account's count.
+        let accountPaused = try await throttle.isExceeded(.loginAccount, email, limit)
+        let addressPaused = try await throttle.isExceeded(.loginAddress, request.clientAddress, limit)
+        if accountPaused || addressPaused {
+            errors.add("email", "login.error.throttled", ["\(Int(limit.window / 60))"])
+            return try await render(request, form, errors, status: .tooManyRequests)
+        }
+
+        let user = try await User.find(email: email, on: request.db(.primary))
+        let verified: Bool
+        if let user {
+            verified = try await request.accounts.hasher.verify(form.password ?? "", against: user.passwordHash)
+        } else {
+            await request.accounts.hasher.verifyNothing(form.password ?? "")
+            verified = false
+        }
+        guard let user, verified else {
+            try await throttle.record(.loginAccount, email)
+            try await throttle.record(.loginAddress, request.clientAddress)
+            errors.add("email", "login.error.wrong_credentials")
+            return try await render(request, form, errors, status: .unprocessableEntity)
+        }
+        guard !user.archived else {
+            errors.add("email", "login.error.archived")
+            return try await render(request, form, errors, status: .forbidden)
+        }
+        try await throttle.clear(.loginAccount, email)
+        try request.signIn(user)
+        return request.redirect(to: ContactRules.safeLocalPath(form.next) ?? request.home(for: user), redirectType: .normal)
+    }
+
+    /// POST only: a link or prefetch can never sign anyone out (P10).
+    func destroy(_ request: Request) async throws -> Response {
+        request.browserSession.destroy()
+        request.csrf.rotate()
+        return request.redirect(to: SiteURL.login.path() + "?signed_out=1", redirectType: .normal)
+    }
+
+    func render(_ request: Request, _ form: Form, _ errors: FormErrors, notice: String? = nil, status: HTTPResponseStatus) async throws -> Response {
+        let messages = errors.resolved(request)
+        let page = Page(
+            layout: request.layout(titleKey: "login.title", hasErrors: !errors.isEmpty),
+            summary: ErrorSummary(request, errors),
+            notice: notice,
+            email: .input("email", label: "login.email", type: "email", autocomplete: "username", value: form.email, errors: messages),
+            password: .input("password", label: "login.password", type: "password", autocomplete: "current-password", errors: messages),
+            next: ContactRules.safeLocalPath(form.next))
+        return try await request.view.render("accounts/login", page).response(status, for: request)
+    }
+}

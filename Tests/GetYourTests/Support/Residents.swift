@@ -1,0 +1,57 @@
+import Fluent
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+
+@testable import GetYour
+
+/// A valid sign-up form; override fields to test one failure at a time.
+func signUpForm(
+    email: String = "maria.lopez@example.com", password: String = "amber kettle meadow stone",
+    overrides: [String: String] = [:]
+) -> [(String, String)] {
+    var fields: [(String, String)] = [
+        ("first_name", "Maria"), ("last_name", "Lopez"), ("email", email), ("phone", "(970) 555-0142"),
+        ("password", password), ("password_confirmation", password), ("language", "en"), ("privacy_ack", "yes"),
+    ]
+    for (name, value) in overrides {
+        if let index = fields.firstIndex(where: { $0.0 == name }) { fields[index].1 = value } else { fields.append((name, value)) }
+    }
+    return fields.filter { !$0.1.isEmpty || overrides[$0.0] == nil }
+}
+
+extension Browser {
+    /// Signs up through the real pages and returns the response to the final POST.
+    @discardableResult
+    func signUp(email: String = "maria.lopez@example.com", password: String = "amber kettle meadow stone") async throws -> TestingHTTPResponse {
+        try await get("/signup")
+        return try await post("/signup", signUpForm(email: email, password: password))
+    }
+
+    @discardableResult
+    func signIn(email: String, password: String, next: String? = nil) async throws -> TestingHTTPResponse {
+        try await get(next.map { "/login?next=\($0)" } ?? "/login")
+        var fields = [("email", email), ("password", password)]
+        if let next { fields.append(("next", next)) }
+        return try await post("/login", fields)
+    }
+
+    var sessionCookie: String? { cookies["getyour_session"] }
+}
+
+extension Application {
+    /// Every message the local mailer wrote, oldest first.
+    func sentMail() throws -> [String] {
+        try FileMailer(folder: settings.paths.mailDirectory).messages()
+    }
+
+    /// The first link to this site in the newest message sent to `address`.
+    func lastLink(to address: String) throws -> String? {
+        guard let message = try sentMail().last(where: { $0.contains("To: \(address)") }) else { return nil }
+        let base = settings.publicBaseURL
+        guard let start = message.range(of: base) else { return nil }
+        let rest = message[start.upperBound...]
+        return String(rest.prefix { !$0.isWhitespace })
+    }
+}
