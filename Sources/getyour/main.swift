@@ -27,11 +27,14 @@ let app = try await Application.make(Environment(name: settings.environment.rawV
 do {
     try await configure(app, settings: settings)
     app.registerCommands()
-    // `local` is meant to start from nothing: `serve` brings both databases up to date itself.
+    // `local` is meant to start from nothing: `serve` brings both databases up to date and
+    // loads the reference data itself.
     let command = arguments.dropFirst().first { !$0.hasPrefix("-") } ?? "serve"
     if settings.environment == .local, command == "serve" {
         try await app.migrate(.primary)
         try await app.migrate(.analytics)
+        let seeded = try await app.seedReferenceData()
+        app.logger.notice("\(seeded)")
     }
     try await app.execute()
 } catch {

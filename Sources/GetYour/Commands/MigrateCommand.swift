@@ -52,5 +52,6 @@ extension Application {
     public func registerCommands() {
         asyncCommands.use(MigrateCommand(), as: "migrate")
         asyncCommands.use(CreateStaffCommand(), as: "create-staff")
+        asyncCommands.use(SeedCommand(), as: "seed")
     }
 }

@@ -19,6 +19,9 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.leaf.cache.isEnabled = settings.environment != .local
     app.registerLeafTags()
     try app.configureAccounts(settings)
+    app.addressVerifier = try LocalAddressVerifier.load(from: settings.paths.settings.appendingPathComponent("addresses.csv"))
+    app.documentStore = FilesystemDocumentStore(root: settings.paths.documentsDirectory)
+    app.magic = try MagicSniffer()
 
     // Forms are small; uploads stream on their own routes with their own limits.
     app.routes.defaultMaxBodySize = "512kb"

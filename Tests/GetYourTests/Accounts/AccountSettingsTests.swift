@@ -47,7 +47,7 @@ struct AccountSettingsTests {
             let browser = try await signedIn(app)
             let other = Browser(app)
             try await other.signIn(email: email, password: password)
-            #expect(try await other.get("/apply").status == .ok)
+            #expect(try await other.get("/settings").status == .ok)
             let wrong = try await browser.post("/settings/password", [
                 ("current_password", "not my password"), ("password", "seven quiet harbour lights"),
                 ("password_confirmation", "seven quiet harbour lights"),
@@ -60,7 +60,7 @@ struct AccountSettingsTests {
             ])
             #expect(changed.headers.first(name: .location) == "/settings?saved=password")
             #expect(try await other.get("/apply").status == .seeOther)
-            #expect(try await browser.get("/apply").status == .ok)
+            #expect(try await browser.get("/settings").status == .ok)
         }
     }
 

@@ -20,7 +20,7 @@ struct SignInTests {
             #expect(response.headers.first(name: .location) == "/apply")
             let after = try #require(browser.sessionCookie)
             #expect(after != "planted-by-an-attacker-0123456789abcdef")
-            #expect(try await browser.get("/apply").status == .ok)
+            #expect(try await browser.get("/settings").status == .ok)
         }
     }
 
@@ -131,7 +131,7 @@ struct SignInTests {
             let before = try #require(browser.sessionCookie)
             let get = try await browser.get("/logout")
             #expect(get.status == .methodNotAllowed)
-            #expect(try await browser.get("/apply").status == .ok)
+            #expect(try await browser.get("/settings").status == .ok)
             try await browser.get("/apply")
             let post = try await browser.post("/logout")
             #expect(post.status == .seeOther)

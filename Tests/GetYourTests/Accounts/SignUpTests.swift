@@ -20,8 +20,10 @@ struct SignUpTests {
             #expect(user.passwordHash.hasPrefix("$2"))
             #expect(!user.passwordHash.contains("river"))
             let apply = try await browser.follow(response)
-            #expect(apply.status == .ok)
-            #expect(apply.text.contains("Welcome, Maria"))
+            #expect(apply.headers.first(name: .location) == "/apply/get-ready")
+            let ready = try await browser.follow(apply)
+            #expect(ready.status == .ok)
+            #expect(ready.text.contains("Before you start"))
         }
     }
 

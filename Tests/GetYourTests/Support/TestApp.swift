@@ -67,6 +67,7 @@ enum TestApp {
             try await createSchemas(app, schema: schema, settings: settings)
             try await app.migrate(.primary)
             if await HealthController.answers(app.db(.analytics)) { try await app.migrate(.analytics) }
+            try await app.seedReferenceData()
             let result = try await body(app)
             try await dropSchemas(app, schema: schema, settings: settings)
             try await app.asyncShutdown()

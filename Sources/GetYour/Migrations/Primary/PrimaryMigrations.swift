@@ -8,5 +8,13 @@ enum PrimaryMigrations {
         CreateAccountTokens(),
         CreateThrottleEvents(),
         CreateStaffProgramScopes(),
+        CreateEligibilityPrograms(),
+        CreateBenefitPrograms(),
+        CreateHouseholds(),
+        CreateAddresses(),
+        CreateApplications(),
+        CreateHouseholdMembers(),
+        CreateApplicationEligibilityPrograms(),
+        CreateDocuments(),
     ]
 }

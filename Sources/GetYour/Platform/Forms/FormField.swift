@@ -20,9 +20,25 @@ struct FormField: Encodable, Sendable {
 
     struct Option: Encodable, Sendable {
         let value: String
+        /// A message key, or empty when `label` carries data-driven text (program names).
         let labelKey: String
+        var label: String?
         var hintKey: String?
         var checked: Bool
+
+        init(value: String, labelKey: String, hintKey: String? = nil, checked: Bool) {
+            self.value = value
+            self.labelKey = labelKey
+            self.hintKey = hintKey
+            self.checked = checked
+        }
+
+        init(value: String, label: String, checked: Bool) {
+            self.value = value
+            self.labelKey = ""
+            self.label = label
+            self.checked = checked
+        }
     }
 
     enum CodingKeys: String, CodingKey {

@@ -20,7 +20,7 @@ struct RawSettings {
             environment: environment,
             version: string(.version, default: GetYourVersion.current),
             publicBaseURL: string(.publicBaseURL, default: "http://127.0.0.1:8080"),
-            logLevel: string(.logLevel, default: isLocal ? "debug" : "info"),
+            logLevel: string(.logLevel, default: "info"),
             showErrorDetails: environment == .production ? false : bool(.showErrorDetails, default: isLocal),
             database: DatabaseSettings(
                 primary: location(.primaryURL, sqliteFile: dataDir.appendingPathComponent("primary.sqlite")),

@@ -22,8 +22,24 @@ public enum SiteURL: String, CaseIterable, Sendable {
     case settingsEmail = "/settings/email"
     case settingsEmailConfirm = "/settings/email/confirm/:token"
 
-    // Resident application
+    // Resident application (P13)
     case apply = "/apply"
+    case getReady = "/apply/get-ready"
+    case address = "/apply/address"
+    case addressConfirm = "/apply/address/confirm"
+    case household = "/apply/household"
+    case members = "/apply/members"
+    case memberNew = "/apply/members/new"
+    case member = "/apply/members/:id"
+    case memberDelete = "/apply/members/:id/delete"
+    case programsStep = "/apply/programs"
+    case documents = "/apply/documents"
+    case documentUpload = "/apply/documents/:item"
+    case documentDelete = "/apply/documents/file/:id/delete"
+    case review = "/apply/review"
+    case submit = "/apply/submit"
+    case submitted = "/apply/submitted"
+    case document = "/documents/:id"
 
     // Staff
     case staff = "/staff"

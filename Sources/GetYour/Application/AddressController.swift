@@ -1,0 +1,227 @@
+import Eligibility
+import Fluent
+import Vapor
+
+/// `/apply/address` and `/apply/address/confirm` (P3 step 4, P5): the home address is
+/// standardised by the verifier; a correction is offered for the person to accept or keep
+/// what they typed (flagged for staff); the mailing address is optional.
+struct AddressController {
+    struct Form: Content {
+        var street: String?
+        var unit: String?
+        var city: String?
+        var state: String?
+        var zip: String?
+        var mailing_same: String?
+        var mailing_street: String?
+        var mailing_unit: String?
+        var mailing_city: String?
+        var mailing_state: String?
+        var mailing_zip: String?
+
+        var home: AddressInput { AddressInput(street: t(street), unit: t(unit), city: t(city), state: t(state).uppercased(), zip: t(zip)) }
+        var mailing: AddressInput {
+            AddressInput(street: t(mailing_street), unit: t(mailing_unit), city: t(mailing_city), state: t(mailing_state).uppercased(), zip: t(mailing_zip))
+        }
+        private func t(_ text: String?) -> String { (text ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+
+    /// What waits in the session while the person looks at a suggested correction.
+    struct Pending: Codable {
+        let typed: AddressInput
+        let suggested: VerifiedAddress
+        let mailing: AddressInput?
+        let returnToReview: Bool
+    }
+
+    struct Page: StepPage {
+        let header: StepHeader
+        let notice: String?
+        let home: [FormField]
+        let mailingSame: FormField
+        let mailing: [FormField]
+        var layout: LayoutContext?
+    }
+
+    struct ConfirmPage: StepPage {
+        let header: StepHeader
+        let typed: [String]
+        let suggested: [String]
+        let choice: FormField
+        var layout: LayoutContext?
+    }
+
+    static let pendingKey = "address.pending"
+
+    func show(_ request: Request) async throws -> Response {
+        let draft = try await request.flow.draft()
+        if let redirect = try await request.flow.redirect(ifUnreachable: .address, draft) { return redirect }
+        var form = Form(state: "CO", mailing_same: "yes")
+        if let draft {
+            try await draft.$eligibilityAddress.load(on: request.db(.primary))
+            try await draft.$mailingAddress.load(on: request.db(.primary))
+            if let home = draft.eligibilityAddress {
+                form = Form(street: home.street, unit: home.unit, city: home.city, state: home.state, zip: home.zip, mailing_same: "yes")
+                if let mailing = draft.mailingAddress, mailing.id != home.id {
+                    form.mailing_same = "no"
+                    form.mailing_street = mailing.street
+                    form.mailing_unit = mailing.unit
+                    form.mailing_city = mailing.city
+                    form.mailing_state = mailing.state
+                    form.mailing_zip = mailing.zip
+                }
+            }
+        }
+        return try await render(request, form, FormErrors(), status: .ok)
+    }
+
+    func update(_ request: Request) async throws -> Response {
+        let form = try request.content.decode(Form.self)
+        var errors = FormErrors()
+        Self.validate(form.home, prefix: "", into: &errors)
+        if form.mailing_same != "yes" && form.mailing_same != "no" { errors.add("mailing_same", "address.error.mailing_same") }
+        if form.mailing_same == "no" { Self.validate(form.mailing, prefix: "mailing_", into: &errors) }
+        guard errors.isEmpty else { return try await render(request, form, errors, status: .unprocessableEntity) }
+
+        let verification: AddressVerification
+        do {
+            verification = try await request.application.addressVerifier.verify(form.home)
+        } catch {
+            request.logger.warning("address verifier unavailable", metadata: ["error": "\(type(of: error))"])
+            return try await render(request, form, FormErrors(), notice: "address.verifier_down", status: .serviceUnavailable)
+        }
+        let mailing = form.mailing_same == "no" ? form.mailing : nil
+        switch verification {
+        case .notFound:
+            errors.add("street", "address.error.not_found")
+            return try await render(request, form, errors, status: .unprocessableEntity)
+        case .suggestion(let suggested):
+            let pending = Pending(typed: form.home, suggested: suggested, mailing: mailing, returnToReview: request.returnsToReview)
+            request.browserSession[Self.pendingKey] = String(decoding: try JSONEncoder().encode(pending), as: UTF8.self)
+            return request.redirect(to: SiteURL.addressConfirm.path(), redirectType: .normal)
+        case .exact(let verified):
+            return try await save(request, home: verified, verified: true, mailing: mailing, returnToReview: request.returnsToReview)
+        }
+    }
+
+    func showConfirm(_ request: Request) async throws -> Response {
+        guard let pending = pending(request) else { return request.redirect(to: SiteURL.address.path(), redirectType: .normal) }
+        return try await renderConfirm(request, pending, FormErrors(), status: .ok)
+    }
+
+    func confirm(_ request: Request) async throws -> Response {
+        guard let pending = pending(request) else { return request.redirect(to: SiteURL.address.path(), redirectType: .normal) }
+        let choice = try? request.content.get(String.self, at: "choice")
+        switch choice {
+        case "suggested":
+            return try await save(request, home: pending.suggested, verified: true, mailing: pending.mailing, returnToReview: pending.returnToReview)
+        case "as_entered":
+            // Kept as typed: coverage unknown, flagged for staff (verified = false).
+            let typed = pending.typed
+            let kept = VerifiedAddress(street: typed.street, unit: typed.unit, city: typed.city, state: typed.state, zip: typed.zip, coverage: [])
+            return try await save(request, home: kept, verified: false, mailing: pending.mailing, returnToReview: pending.returnToReview)
+        default:
+            var errors = FormErrors()
+            errors.add("choice", "address.error.choice")
+            return try await renderConfirm(request, pending, errors, status: .unprocessableEntity)
+        }
+    }
+
+    private func pending(_ request: Request) -> Pending? {
+        request.browserSession[Self.pendingKey].flatMap { try? JSONDecoder().decode(Pending.self, from: Data($0.utf8)) }
+    }
+
+    private func save(_ request: Request, home: VerifiedAddress, verified: Bool, mailing: AddressInput?, returnToReview: Bool) async throws -> Response {
+        let flow = request.flow
+        let application = try await flow.draftCreatingIfNeeded()
+        let response = try await request.db(.primary).transaction { db -> Response in
+            let homeRecord = try await Self.upsert(home, verified: verified, on: db)
+            application.$eligibilityAddress.id = try homeRecord.requireID()
+            if let mailing {
+                let record = try await Self.upsert(
+                    VerifiedAddress(street: mailing.street, unit: mailing.unit, city: mailing.city, state: mailing.state, zip: mailing.zip, coverage: []),
+                    verified: false, on: db)
+                application.$mailingAddress.id = try record.requireID()
+            } else {
+                application.$mailingAddress.id = try homeRecord.requireID()
+            }
+            return try await flow.advance(application, past: .address, returnToReview: returnToReview, on: db)
+        }
+        request.browserSession[Self.pendingKey] = nil
+        return response
+    }
+
+    /// Finds the shared record for this address or creates it. A verified lookup refreshes
+    /// the verifier's coverage flags but never the admin's exceptions (original §10.17).
+    static func upsert(_ address: VerifiedAddress, verified: Bool, on db: any Database) async throws -> Address {
+        let key = (verified ? "" : "unverified:") + AddressNormaliser.key(street: address.street, unit: address.unit, zip: address.zip)
+            + (verified ? "" : "|" + AddressNormaliser.canonical(address.city))
+        if let existing = try await Address.query(on: db).filter(\.$normalisedKey == key).first() {
+            if verified {
+                existing.coverage = address.coverage.sorted()
+                try await existing.save(on: db)
+            }
+            return existing
+        }
+        let record = Address()
+        record.street = address.street
+        record.unit = address.unit
+        record.city = address.city
+        record.state = address.state
+        record.zip = address.zip
+        record.verified = verified
+        record.coverage = address.coverage.sorted()
+        record.coverageExceptions = []
+        record.normalisedKey = key
+        try await record.create(on: db)
+        return record
+    }
+
+    static func validate(_ address: AddressInput, prefix: String, into errors: inout FormErrors) {
+        if address.street.isEmpty { errors.add(prefix + "street", "address.error.street_required") }
+        if address.street.count > 200 { errors.add(prefix + "street", "address.error.too_long") }
+        if address.unit.count > 50 { errors.add(prefix + "unit", "address.error.too_long") }
+        if address.city.isEmpty { errors.add(prefix + "city", "address.error.city_required") }
+        if address.city.count > 100 { errors.add(prefix + "city", "address.error.too_long") }
+        if address.state.count != 2 || !address.state.allSatisfy({ $0.isASCII && $0.isLetter }) {
+            errors.add(prefix + "state", "address.error.state")
+        }
+        if address.zip.isEmpty {
+            errors.add(prefix + "zip", "address.error.zip_required")
+        } else if AddressNormaliser.zip5(address.zip) == nil {
+            errors.add(prefix + "zip", "address.error.zip_invalid")
+        }
+    }
+
+    private func render(_ request: Request, _ form: Form, _ errors: FormErrors, notice: String? = nil, status: HTTPResponseStatus) async throws -> Response {
+        let m = errors.resolved(request)
+        func fields(_ prefix: String, _ values: AddressInput) -> [FormField] {
+            [
+                .input(prefix + "street", label: "address.street", autocomplete: prefix.isEmpty ? "address-line1" : "shipping address-line1", value: values.street, errors: m),
+                .input(prefix + "unit", label: "address.unit", autocomplete: prefix.isEmpty ? "address-line2" : "shipping address-line2", required: false, value: values.unit, errors: m),
+                .input(prefix + "city", label: "address.city", autocomplete: prefix.isEmpty ? "address-level2" : "shipping address-level2", value: values.city, errors: m),
+                .input(prefix + "state", label: "address.state", hint: "address.state_hint", autocomplete: prefix.isEmpty ? "address-level1" : "shipping address-level1", value: values.state, errors: m),
+                .input(prefix + "zip", label: "address.zip", autocomplete: prefix.isEmpty ? "postal-code" : "shipping postal-code", inputmode: "numeric", value: values.zip, errors: m),
+            ]
+        }
+        let page = Page(
+            header: StepHeader(request, step: .address, titleKey: "address.title", errors: errors, returnToReview: request.returnsToReview),
+            notice: notice,
+            home: fields("", form.home),
+            mailingSame: .choice("mailing_same", label: "address.mailing_same", options: [("yes", "answer.yes"), ("no", "answer.no")],
+                                 selected: [form.mailing_same ?? ""], errors: m),
+            mailing: fields("mailing_", form.mailing))
+        return try await request.renderStep("application/address", page).response(status, for: request)
+    }
+
+    private func renderConfirm(_ request: Request, _ pending: Pending, _ errors: FormErrors, status: HTTPResponseStatus) async throws -> Response {
+        let typed = pending.typed, suggested = pending.suggested
+        let page = ConfirmPage(
+            header: StepHeader(request, step: .address, titleKey: "address.confirm_title", errors: errors),
+            typed: [typed.unit.isEmpty ? typed.street : "\(typed.street) \(typed.unit)", "\(typed.city), \(typed.state) \(typed.zip)"],
+            suggested: [suggested.unit.isEmpty ? suggested.street : "\(suggested.street) \(suggested.unit)", "\(suggested.city), \(suggested.state) \(suggested.zip)"],
+            choice: .choice("choice", label: "address.confirm_question", options: [("suggested", "address.use_suggested"), ("as_entered", "address.use_typed")],
+                            selected: ["suggested"], errors: errors.resolved(request)))
+        return try await request.renderStep("application/address-confirm", page).response(status, for: request)
+    }
+}

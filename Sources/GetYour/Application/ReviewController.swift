@@ -1,0 +1,160 @@
+import Eligibility
+import Fluent
+import Vapor
+
+/// `/apply/review` and `/apply/submit` (P3 steps 9–10): every answer with "Change" links,
+/// missing items listed, and a submit that happens once however often it is posted.
+struct ReviewController {
+    struct Section: Encodable {
+        let titleKey: String
+        let lines: [String]
+        let changeURL: String
+    }
+
+    struct Page: StepPage {
+        let header: StepHeader
+        let sections: [Section]
+        let missing: [String]
+        let complete: Bool
+        let declaration: FormField
+        var layout: LayoutContext?
+    }
+
+    struct SubmittedPage: Encodable {
+        let layout: LayoutContext
+        let reference: String
+        let submittedOn: String
+    }
+
+    func show(_ request: Request) async throws -> Response {
+        let draft = try await request.flow.draft()
+        if let redirect = try await request.flow.redirect(ifUnreachable: .review, draft) { return redirect }
+        guard let draft else { throw Abort(.notFound) }
+        return try await render(request, draft, FormErrors(), status: .ok)
+    }
+
+    func submit(_ request: Request) async throws -> Response {
+        guard let draft = try await request.flow.draft() else {
+            // Already submitted (a double click or the back button): show the confirmation.
+            if try await request.flow.latestSubmitted() != nil { return request.redirect(to: SiteURL.submitted.path(), redirectType: .normal) }
+            return request.redirect(to: SiteURL.apply.path(), redirectType: .normal)
+        }
+        if let redirect = try await request.flow.redirect(ifUnreachable: .review, draft) { return redirect }
+        var errors = FormErrors()
+        let missing = try await Self.missing(draft, request)
+        if !missing.isEmpty { errors.add("declaration", "review.error.incomplete") }
+        if (try? request.content.get(String.self, at: "declaration")) != "yes" { errors.add("declaration", "review.error.declaration") }
+        guard errors.isEmpty else { return try await render(request, draft, errors, status: .unprocessableEntity) }
+
+        let db = request.db(.primary)
+        let now = Date()
+        try await db.transaction { db in
+            // Only a draft moves to submitted, so a second POST racing this one changes nothing.
+            try await ApplicationRecord.query(on: db).filter(\.$id == draft.requireID()).filter(\.$status == .draft)
+                .set(\.$status, to: .submitted).set(\.$submittedAt, to: now).set(\.$reference, to: Self.newReference())
+                .update()
+            try await Household.query(on: db).filter(\.$id == draft.$household.id).set(\.$currentApplicationID, to: draft.id).update()
+        }
+        try await request.application.submissionHooks.run(for: draft.requireID(), on: request)
+        return request.redirect(to: SiteURL.submitted.path(), redirectType: .normal)
+    }
+
+    func submitted(_ request: Request) async throws -> Response {
+        guard let application = try await request.flow.latestSubmitted(), let reference = application.reference else {
+            return request.redirect(to: SiteURL.apply.path(), redirectType: .normal)
+        }
+        let formatter = DateFormatter()
+        formatter.dateStyle = .long
+        formatter.locale = Locale(identifier: request.language == .es ? "es_US" : "en_US")
+        formatter.timeZone = TimeZone(identifier: "America/Denver")
+        let page = SubmittedPage(layout: request.layout(titleKey: "submitted.title"), reference: reference,
+                                 submittedOn: application.submittedAt.map(formatter.string(from:)) ?? "")
+        return try await request.view.render("application/submitted", page).encodeResponse(for: request)
+    }
+
+    /// "GY-" and 8 characters without look-alikes (no 0/O, 1/I/L).
+    static func newReference() -> String {
+        let alphabet = Array("23456789ABCDEFGHJKMNPQRSTUVWXYZ")
+        return "GY-" + String((0..<8).map { _ in alphabet.randomElement()! })
+    }
+
+    /// What still blocks submitting, in the person's language.
+    static func missing(_ draft: ApplicationRecord, _ request: Request) async throws -> [String] {
+        let db = request.db(.primary), messages = request.application.messages, language = request.language
+        var missing: [String] = []
+        if draft.$eligibilityAddress.id == nil { missing.append(messages.text("review.missing.address", language)) }
+        if draft.rentOwn == nil || draft.duration == nil { missing.append(messages.text("review.missing.household", language)) }
+        for member in try await MembersController.members(of: draft, on: db) where !member.isComplete {
+            missing.append(messages.text("review.missing.member", language, [member.fullName]))
+        }
+        if !draft.programsAnswered { missing.append(messages.text("review.missing.programs", language)) }
+        for item in try await DocumentChecklist.load(for: draft, on: db).missing {
+            let name = item.member?.fullName ?? item.program?.name(language) ?? ""
+            missing.append(messages.text(item.member == nil ? "review.missing.proof" : "review.missing.id", language, [name]))
+        }
+        return missing
+    }
+
+    private func render(_ request: Request, _ draft: ApplicationRecord, _ errors: FormErrors, status: HTTPResponseStatus) async throws -> Response {
+        let db = request.db(.primary), messages = request.application.messages, language = request.language
+        try await draft.$eligibilityAddress.load(on: db)
+        try await draft.$mailingAddress.load(on: db)
+        let members = try await MembersController.members(of: draft, on: db)
+        let programs = try await ProgramsStepController.selected(draft, on: db)
+        let checklist = try await DocumentChecklist.load(for: draft, on: db)
+        func t(_ key: String, _ args: [String] = []) -> String { messages.text(key, language, args) }
+        let home = draft.eligibilityAddress
+        var addressLines = home?.lines ?? []
+        if let home, home.verified == false { addressLines.append(t("review.address_unverified")) }
+        if let mailing = draft.mailingAddress, mailing.id != home?.id {
+            addressLines.append(t("review.mailing") + " " + mailing.lines.joined(separator: ", "))
+        } else if home != nil {
+            addressLines.append(t("review.mailing_same"))
+        }
+        let sections = [
+            Section(titleKey: "review.section.address", lines: addressLines, changeURL: SiteURL.address.path() + "?return=review"),
+            Section(titleKey: "review.section.household", lines: [
+                draft.rentOwn.map { t("household.\($0.rawValue)") } ?? t("review.not_answered"),
+                draft.duration.map { t("household.\($0.rawValue)") } ?? t("review.not_answered"),
+            ], changeURL: SiteURL.household.path() + "?return=review"),
+            Section(titleKey: "review.section.members",
+                    lines: [t("review.household_size", ["\(members.count)"])] + members.map { "\($0.fullName) — \($0.birthdate.isEmpty ? t("review.not_answered") : $0.birthdate)" },
+                    changeURL: SiteURL.members.path() + "?return=review"),
+            Section(titleKey: "review.section.programs",
+                    lines: draft.noPrograms ? [t("programs.none")] : (programs.isEmpty ? [t("review.not_answered")] : programs.map { $0.name(language) }),
+                    changeURL: SiteURL.programsStep.path() + "?return=review"),
+            Section(titleKey: "review.section.documents",
+                    lines: checklist.items.map { item in
+                        let name = item.member.map { t("documents.id_for", [$0.fullName]) } ?? t("documents.proof_for", [item.program?.name(language) ?? ""])
+                        return "\(name): " + (item.documents.isEmpty ? t("review.no_files") : t("review.files", ["\(item.documents.count)"]))
+                    },
+                    changeURL: SiteURL.documents.path() + "?return=review"),
+        ]
+        let missing = try await Self.missing(draft, request)
+        let page = Page(
+            header: StepHeader(request, step: .review, titleKey: "review.title", errors: errors),
+            sections: sections, missing: missing, complete: missing.isEmpty,
+            declaration: .choice("declaration", label: "review.declaration_legend", hint: "review.declaration_text",
+                                 options: [("yes", "review.declaration")], selected: [], errors: errors.resolved(request)))
+        return try await request.renderStep("application/review", page).response(status, for: request)
+    }
+}
+
+/// Work that follows a submission (auto-apply, notifications), registered by other
+/// capabilities so that the review step need not know them.
+struct SubmissionHooks: Sendable {
+    var hooks: [@Sendable (UUID, Request) async throws -> Void] = []
+
+    func run(for applicationID: UUID, on request: Request) async throws {
+        for hook in hooks { try await hook(applicationID, request) }
+    }
+}
+
+private enum SubmissionHooksKey: StorageKey { typealias Value = SubmissionHooks }
+
+extension Application {
+    var submissionHooks: SubmissionHooks {
+        get { storage[SubmissionHooksKey.self] ?? SubmissionHooks() }
+        set { storage[SubmissionHooksKey.self] = newValue }
+    }
+}

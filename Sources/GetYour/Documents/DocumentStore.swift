@@ -1,0 +1,59 @@
+import Foundation
+import Vapor
+
+/// Where uploaded files live (P6): outside `Public/`, under random keys. `filesystem` is the
+/// default; an S3-compatible store implements the same three operations for production.
+public protocol DocumentStore: Sendable {
+    /// Moves a finished temporary file into the store under `key`.
+    func store(fileAt temporary: URL, key: String) async throws
+    /// Streams the file to the client; never loads it whole into memory.
+    func response(for key: String, on request: Request) async throws -> Response
+    func delete(key: String) async throws
+}
+
+/// Files under `<data dir>/documents/`, two levels of folders by key prefix.
+public struct FilesystemDocumentStore: DocumentStore {
+    let root: URL
+
+    func path(for key: String) -> URL {
+        root.appendingPathComponent(String(key.prefix(2)), isDirectory: true).appendingPathComponent(key)
+    }
+
+    public func store(fileAt temporary: URL, key: String) async throws {
+        let target = path(for: key)
+        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        // A rename on the same file system: the file appears whole or not at all.
+        try FileManager.default.moveItem(at: temporary, to: target)
+    }
+
+    public func response(for key: String, on request: Request) async throws -> Response {
+        let file = path(for: key)
+        guard FileManager.default.fileExists(atPath: file.path) else { throw Abort(.notFound) }
+        return try await request.fileio.asyncStreamFile(at: file.path)
+    }
+
+    public func delete(key: String) async throws {
+        try? FileManager.default.removeItem(at: path(for: key))
+    }
+}
+
+private enum DocumentStoreKey: StorageKey { typealias Value = any DocumentStore }
+private enum MagicSnifferKey: StorageKey { typealias Value = MagicSniffer }
+
+extension Application {
+    public var documentStore: any DocumentStore {
+        get {
+            guard let store = storage[DocumentStoreKey.self] else { fatalError("configure(_:) has not run") }
+            return store
+        }
+        set { storage[DocumentStoreKey.self] = newValue }
+    }
+
+    var magic: MagicSniffer {
+        get {
+            guard let magic = storage[MagicSnifferKey.self] else { fatalError("configure(_:) has not run") }
+            return magic
+        }
+        set { storage[MagicSnifferKey.self] = newValue }
+    }
+}

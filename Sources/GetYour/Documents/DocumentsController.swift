@@ -1,0 +1,233 @@
+import Crypto
+import Eligibility
+import Fluent
+import Vapor
+
+/// `/apply/documents` (P3 step 8, P6): the checklist, uploads per item, removal, and
+/// `/documents/{id}` to view one's own file.
+struct DocumentsController {
+    struct FileRow: Encodable {
+        let id: String
+        let name: String
+        let typeLabel: String
+        let size: String
+        let viewURL: String
+        let deleteURL: String
+    }
+
+    struct ItemRow: Encodable {
+        let key: String
+        let title: String
+        let hintKey: String
+        let done: Bool
+        let files: [FileRow]
+        let hasFiles: Bool
+        let uploadURL: String
+        let error: String?
+        let fieldID: String
+    }
+
+    struct Page: StepPage {
+        let header: StepHeader
+        let notice: String?
+        let noLongerNeededNames: String?
+        let items: [ItemRow]
+        let leftovers: [FileRow]
+        let hasLeftovers: Bool
+        let allowedTypes: String
+        let maxMB: Int
+        let maxFiles: Int
+        var layout: LayoutContext?
+    }
+
+    func show(_ request: Request) async throws -> Response {
+        let draft = try await request.flow.draft()
+        if let redirect = try await request.flow.redirect(ifUnreachable: .documents, draft) { return redirect }
+        guard let draft else { throw Abort(.notFound) }
+        let uploaded = (try? request.query.get(Int.self, at: "uploaded")).map { _ in "documents.uploaded" }
+        return try await render(request, draft, FormErrors(), notice: uploaded, status: .ok)
+    }
+
+    /// "Continue": every checklist item needs at least one file.
+    func finish(_ request: Request) async throws -> Response {
+        let draft = try await request.flow.draft()
+        if let redirect = try await request.flow.redirect(ifUnreachable: .documents, draft) { return redirect }
+        guard let draft else { throw Abort(.notFound) }
+        let checklist = try await DocumentChecklist.load(for: draft, on: request.db(.primary))
+        var errors = FormErrors()
+        for item in checklist.missing { errors.add("files-" + item.key, "documents.error.missing", [title(item, request)]) }
+        guard errors.isEmpty else { return try await render(request, draft, errors, status: .unprocessableEntity) }
+        return try await request.flow.advance(draft, past: .documents, returnToReview: request.returnsToReview, on: request.db(.primary))
+    }
+
+    func upload(_ request: Request) async throws -> Response {
+        let settings = request.application.settings
+        // Refuse an obviously oversized request before reading it.
+        let ceiling = settings.uploads.maxFileBytes * settings.uploads.maxFilesPerItem + 1_048_576
+        let receiver = UploadReceiver(temporaryFolder: settings.paths.dataDirectory.appendingPathComponent("tmp"),
+                                      maxFileBytes: settings.uploads.maxFileBytes, maxTotalBytes: ceiling)
+        if let length = request.headers.first(name: .contentLength).flatMap(Int.init), length > ceiling { throw Abort(.payloadTooLarge) }
+        try await receiver.receive(request) { try CSRF.verify($0, for: request) }
+        defer { receiver.discard() }
+
+        let draft = try await request.flow.draft()
+        if let redirect = try await request.flow.redirect(ifUnreachable: .documents, draft) { return redirect }
+        guard let draft else { throw Abort(.notFound) }
+        let db = request.db(.primary)
+        let checklist = try await DocumentChecklist.load(for: draft, on: db)
+        guard let key = request.parameters.get("item"), let item = checklist.item(key) else { throw Abort(.notFound) }
+
+        var errors = FormErrors()
+        let field = "files-" + item.key
+        let files = receiver.files
+        if files.isEmpty { errors.add(field, "documents.error.no_file") }
+        if item.documents.count + files.count > settings.uploads.maxFilesPerItem {
+            errors.add(field, "documents.error.too_many", ["\(settings.uploads.maxFilesPerItem)"])
+        }
+        var accepted: [(UploadReceiver.ReceivedFile, String)] = []
+        for file in files where errors.isEmpty {
+            let name = Self.displayName(file.originalName)
+            if file.tooLarge {
+                errors.add(field, "documents.error.too_large", [name, "\(settings.uploads.maxFileBytes / 1_048_576)"])
+            } else if file.size == 0 {
+                errors.add(field, "documents.error.empty", [name])
+            } else {
+                let type = request.application.magic.mimeType(of: file.sample)
+                if DocumentRules.allowed[type] == nil {
+                    errors.add(field, "documents.error.type", [name])
+                    request.logger.info("upload rejected", metadata: ["reason": "type", "detected": "\(type)"])
+                } else {
+                    accepted.append((file, type))
+                }
+            }
+        }
+        guard errors.isEmpty else { return try await render(request, draft, errors, status: .unprocessableEntity) }
+
+        // Move the files into the store, then write their rows in one transaction; if the
+        // rows cannot be written, the stored files are removed again (no file without a row).
+        let store = request.application.documentStore
+        var stored: [String] = []
+        do {
+            var rows: [Document] = []
+            for (file, type) in accepted {
+                let storageKey = Self.randomKey()
+                try await store.store(fileAt: file.temporary, key: storageKey)
+                stored.append(storageKey)
+                let document = Document()
+                document.$application.id = try draft.requireID()
+                document.purpose = item.purpose
+                document.$member.id = item.member?.id
+                document.$program.id = item.program?.id
+                document.storageKey = storageKey
+                document.mimeType = type
+                document.byteSize = file.size
+                document.sha256 = file.hasher.finalize().map { String(format: "%02x", $0) }.joined()
+                document.originalName = String(Self.displayName(file.originalName).prefix(255))
+                document.uploadedAt = Date()
+                document.reviewState = .pending
+                rows.append(document)
+            }
+            let finished = rows
+            try await db.transaction { db in
+                for row in finished { try await row.create(on: db) }
+            }
+        } catch {
+            for key in stored { try? await store.delete(key: key) }
+            throw error
+        }
+        let after = try await DocumentChecklist.load(for: draft, on: db)
+        if after.isComplete {
+            draft.furthestStep = draft.graph.completing(.documents).furthest
+            try await draft.save(on: db)
+        }
+        let suffix = receiver.fields["return_to"] == "review" ? "&return=review" : ""
+        return request.redirect(to: SiteURL.documents.path() + "?uploaded=\(accepted.count)\(suffix)#\(item.key)", redirectType: .normal)
+    }
+
+    func delete(_ request: Request) async throws -> Response {
+        guard let draft = try await request.flow.draft(), draft.graph.isReachable(.documents),
+            let id = request.parameters.get("id").flatMap(UUID.init(uuidString:)),
+            let document = try await Document.query(on: request.db(.primary))
+                .filter(\.$id == id).filter(\.$application.$id == draft.requireID()).first()
+        else { throw Abort(.notFound) }
+        try await document.delete(on: request.db(.primary))
+        try await request.application.documentStore.delete(key: document.storageKey)
+        return request.redirect(to: SiteURL.documents.path(), redirectType: .normal)
+    }
+
+    /// `/documents/{id}`: only the household that uploaded a file may see it (404 for
+    /// anyone else), with the detected type, `nosniff` and a sandboxing CSP (P6).
+    func view(_ request: Request) async throws -> Response {
+        let household = try await request.flow.household()
+        guard let id = request.parameters.get("id").flatMap(UUID.init(uuidString:)),
+            let document = try await Document.query(on: request.db(.primary))
+                .join(ApplicationRecord.self, on: \Document.$application.$id == \ApplicationRecord.$id)
+                .filter(ApplicationRecord.self, \.$household.$id == household.requireID())
+                .filter(\.$id == id).first()
+        else { throw Abort(.notFound) }
+        return try await Self.serve(document, on: request)
+    }
+
+    static func serve(_ document: Document, on request: Request) async throws -> Response {
+        let response = try await request.application.documentStore.response(for: document.storageKey, on: request)
+        let ext = DocumentRules.allowed[document.mimeType] ?? "bin"
+        response.headers.replaceOrAdd(name: .contentType, value: document.mimeType)
+        response.headers.replaceOrAdd(name: .contentDisposition, value: "inline; filename=\"document-\(document.id!.uuidString.prefix(8).lowercased()).\(ext)\"")
+        response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        response.headers.replaceOrAdd(name: "Content-Security-Policy", value: "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'")
+        response.headers.replaceOrAdd(name: .cacheControl, value: "private, no-store")
+        return response
+    }
+
+    static func randomKey() -> String {
+        (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max)) }.joined()
+    }
+
+    /// The file name as shown back to its owner: no folders, no control characters.
+    static func displayName(_ name: String) -> String {
+        let last = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? name
+        let clean = last.filter { !$0.isNewline && ($0.asciiValue ?? 32) >= 32 }
+        return clean.isEmpty ? "file" : clean
+    }
+
+    private func title(_ item: DocumentChecklist.Item, _ request: Request) -> String {
+        if let member = item.member { return request.application.messages.text("documents.id_for", request.language, [member.fullName]) }
+        return request.application.messages.text("documents.proof_for", request.language, [item.program?.name(request.language) ?? ""])
+    }
+
+    private func render(_ request: Request, _ draft: ApplicationRecord, _ errors: FormErrors, notice: String? = nil, status: HTTPResponseStatus) async throws -> Response {
+        let checklist = try await DocumentChecklist.load(for: draft, on: request.db(.primary))
+        let m = errors.resolved(request)
+        let today = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "America/Denver")!, from: Date())
+        let now = CalendarDate(year: today.year!, month: today.month!, day: today.day!)
+        func row(_ document: Document) -> FileRow {
+            FileRow(id: document.id!.uuidString, name: document.originalName,
+                    typeLabel: (DocumentRules.allowed[document.mimeType] ?? "").uppercased(),
+                    size: ByteCountFormatter.string(fromByteCount: Int64(document.byteSize), countStyle: .file),
+                    viewURL: SiteURL.document.path(document.id!.uuidString), deleteURL: SiteURL.documentDelete.path(document.id!.uuidString))
+        }
+        let items = checklist.items.map { item -> ItemRow in
+            let hint: String
+            if let member = item.member {
+                let adult = CalendarDate(member.birthdate).map { $0.age(on: now) >= BirthdateRule.adultAge } ?? true
+                hint = adult ? "documents.hint_adult" : "documents.hint_child"
+            } else {
+                hint = "documents.hint_program"
+            }
+            let detail = item.program.map { $0.document(request.language) }
+            return ItemRow(key: item.key, title: title(item, request) + (detail.map { " — \($0)" } ?? ""), hintKey: hint, done: item.isDone,
+                           files: item.documents.map(row), hasFiles: !item.documents.isEmpty, uploadURL: SiteURL.documentUpload.path(item.key),
+                           error: m["files-" + item.key], fieldID: "field-files-" + item.key.replacingOccurrences(of: "_", with: "-"))
+        }
+        let dropped = request.browserSession[ProgramsStepController.noLongerNeededKey]
+        if dropped != nil { request.browserSession[ProgramsStepController.noLongerNeededKey] = nil }
+        let page = Page(
+            header: StepHeader(request, step: .documents, titleKey: "documents.title", errors: errors, returnToReview: request.returnsToReview),
+            notice: notice, noLongerNeededNames: dropped, items: items, leftovers: checklist.noLongerNeeded.map(row),
+            hasLeftovers: !checklist.noLongerNeeded.isEmpty,
+            allowedTypes: "PDF, JPEG, PNG, HEIC, WebP",
+            maxMB: request.application.settings.uploads.maxFileBytes / 1_048_576,
+            maxFiles: request.application.settings.uploads.maxFilesPerItem)
+        return try await request.renderStep("application/documents", page).response(status, for: request)
+    }
+}

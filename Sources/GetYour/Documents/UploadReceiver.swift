@@ -1,0 +1,163 @@
+import Crypto
+import Foundation
+import MultipartKit
+import Vapor
+
+/// Reads a multipart upload as it streams in (P6): each file goes to a temporary file while
+/// its size, SHA-256 and first bytes are taken, so no upload is ever held whole in memory.
+/// The form's `csrf_token` must arrive before any file (it is the first field of the form).
+final class UploadReceiver {
+    struct ReceivedFile {
+        let temporary: URL
+        let originalName: String
+        var size = 0
+        var sample = [UInt8]()
+        var hasher = SHA256()
+        var tooLarge = false
+    }
+
+    enum Failure: Error {
+        case notMultipart
+        case csrfMissing
+    }
+
+    private let temporaryFolder: URL
+    private let maxFileBytes: Int
+    private(set) var files: [ReceivedFile] = []
+    private(set) var fields: [String: String] = [:]
+    private var currentName: String?
+    private var currentFilename: String?
+    private var currentText = ""
+    private var handle: FileHandle?
+    private var csrfChecked = false
+    private var failure: (any Error)?
+
+    private let maxTotalBytes: Int
+    private var totalBytes = 0
+
+    init(temporaryFolder: URL, maxFileBytes: Int, maxTotalBytes: Int) {
+        self.temporaryFolder = temporaryFolder
+        self.maxFileBytes = maxFileBytes
+        self.maxTotalBytes = maxTotalBytes
+    }
+
+    /// Consumes the request body. `verifyToken` is called with the `csrf_token` field.
+    func receive(_ request: Request, verifyToken: @escaping (String?) throws -> Void) async throws {
+        guard let type = request.headers.contentType, type.type == "multipart", type.subType == "form-data",
+            let boundary = type.parameters["boundary"]
+        else { throw Failure.notMultipart }
+        try FileManager.default.createDirectory(at: temporaryFolder, withIntermediateDirectories: true)
+        let parser = MultipartParser(boundary: boundary)
+        parser.onHeader = { [unowned self] name, value in self.header(name, value) }
+        parser.onBody = { [unowned self] buffer in self.body(&buffer, verifyToken: verifyToken) }
+        parser.onPartComplete = { [unowned self] in self.partComplete(verifyToken: verifyToken) }
+        do {
+            for try await chunk in request.body {
+                totalBytes += chunk.readableBytes
+                // Without a Content-Length the stream could go on forever: stop at the ceiling.
+                if totalBytes > maxTotalBytes { throw Abort(.payloadTooLarge) }
+                try parser.execute(chunk)
+                if let failure { throw failure }
+            }
+        } catch {
+            discard()
+            throw error
+        }
+        if let failure {
+            discard()
+            throw failure
+        }
+        if !csrfChecked {
+            discard()
+            try verifyToken(nil)
+        }
+    }
+
+    /// Removes every temporary file (after a failure, or once the files were stored).
+    func discard() {
+        try? handle?.close()
+        handle = nil
+        for file in files { try? FileManager.default.removeItem(at: file.temporary) }
+    }
+
+    private func header(_ name: String, _ value: String) {
+        guard name.lowercased() == "content-disposition" else { return }
+        currentName = Self.parameter("name", in: value)
+        currentFilename = Self.parameter("filename", in: value)
+    }
+
+    private func body(_ buffer: inout ByteBuffer, verifyToken: (String?) throws -> Void) {
+        guard failure == nil else { return }
+        if let filename = currentFilename {
+            if !csrfChecked {
+                failure = PlatformError.csrfRejected
+                return
+            }
+            if handle == nil { startFile(filename) }
+            write(&buffer)
+        } else if currentText.utf8.count < 4096 {
+            currentText += buffer.readString(length: buffer.readableBytes) ?? ""
+        }
+    }
+
+    private func startFile(_ filename: String) {
+        let url = temporaryFolder.appendingPathComponent("upload-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: url.path, contents: nil)
+        handle = try? FileHandle(forWritingTo: url)
+        files.append(ReceivedFile(temporary: url, originalName: filename))
+    }
+
+    private func write(_ buffer: inout ByteBuffer) {
+        guard var file = files.popLast() else { return }
+        defer { files.append(file) }
+        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        file.size += bytes.count
+        if file.size > maxFileBytes {
+            file.tooLarge = true
+            return
+        }
+        if file.sample.count < MagicSniffer.sampleSize { file.sample += bytes.prefix(MagicSniffer.sampleSize - file.sample.count) }
+        file.hasher.update(data: bytes)
+        do { try handle?.write(contentsOf: bytes) } catch { failure = error }
+    }
+
+    private func partComplete(verifyToken: (String?) throws -> Void) {
+        defer {
+            currentName = nil
+            currentFilename = nil
+            currentText = ""
+        }
+        if let filename = currentFilename {
+            if handle == nil, !filename.isEmpty {
+                // A named file with no bytes: kept, so that it is reported as empty.
+                if csrfChecked { startFile(filename) } else { failure = PlatformError.csrfRejected }
+            }
+            // A file input left empty sends a part with no name and no bytes: nothing to keep.
+            try? handle?.close()
+            handle = nil
+            return
+        }
+        guard let name = currentName else { return }
+        fields[name] = currentText
+        if name == CSRF.fieldName, !csrfChecked {
+            do {
+                try verifyToken(currentText)
+                csrfChecked = true
+            } catch {
+                failure = error
+            }
+        }
+    }
+
+    /// `name="value"` from a Content-Disposition header.
+    static func parameter(_ key: String, in header: String) -> String? {
+        for part in header.split(separator: ";") {
+            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1).map(String.init)
+            guard pair.count == 2, pair[0].lowercased() == key else { continue }
+            var value = pair[1]
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+            return value
+        }
+        return nil
+    }
+}
