@@ -33,7 +33,7 @@ struct ErrorPageMiddleware: AsyncMiddleware {
         case let page as any PageError:
             return (page.status, page.messageKey, [:])
         case let abort as any AbortError:
-            if abort.status == .notFound, let allowed = MethodMatcher.allowedMethods(for: request), !allowed.isEmpty {
+            if abort.status == .notFound, request.route == nil, let allowed = MethodMatcher.allowedMethods(for: request), !allowed.isEmpty {
                 return (.methodNotAllowed, "error.405", ["Allow": allowed.map(\.rawValue).joined(separator: ", ")])
             }
             return (abort.status, messageKey(for: abort.status), [:])

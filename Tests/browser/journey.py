@@ -1,0 +1,191 @@
+"""A resident's whole application in a real browser, with axe on every page.
+
+Fails on any WCAG 2.2 A/AA violation axe reports, or when a page does not say what a
+person would expect. Prints 'browser: N passed, M failed' at the end.
+"""
+import argparse
+import os
+import re
+import sys
+import time
+
+from axe_selenium_python import Axe
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+
+
+class Journey:
+    def __init__(self, base, fixtures, screenshots):
+        self.base, self.fixtures, self.screenshots = base, fixtures, screenshots
+        options = webdriver.ChromeOptions()
+        for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=412,1400", "--lang=en-US"]:
+            options.add_argument(flag)
+        options.binary_location = "/usr/bin/chromium"
+        self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        self.driver.set_page_load_timeout(30)
+        self.passed, self.failed, self.shot = 0, 0, 0
+
+    def check(self, name, expect_text=None):
+        """axe + a screenshot + an expected text on the current page."""
+        self.shot += 1
+        self.driver.save_screenshot(os.path.join(self.screenshots, f"{self.shot:02d}-{name}.png"))
+        problems = []
+        if expect_text and expect_text not in self.driver.page_source:
+            problems.append(f"expected text not found: {expect_text!r}")
+        axe = Axe(self.driver)
+        axe.inject()
+        results = axe.run(options='{"runOnly": {"type": "tag", "values": %s}}' % str(TAGS).replace("'", '"'))
+        for violation in results["violations"]:
+            targets = [" ".join(node["target"]) for node in violation["nodes"]][:3]
+            problems.append(f"axe {violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
+        if problems:
+            self.failed += 1
+            print(f"FAIL {name} ({self.driver.current_url})")
+            for problem in problems:
+                print(f"    {problem}")
+        else:
+            self.passed += 1
+            print(f"ok   {name}")
+
+    def go(self, path):
+        self.driver.get(self.base + path)
+
+    def fill(self, name, value):
+        field = self.driver.find_element(By.NAME, name)
+        field.clear()
+        field.send_keys(value)
+
+    def set_value(self, name, value):
+        """Date inputs take the browser's locale format when typed; set the value itself."""
+        field = self.driver.find_element(By.NAME, name)
+        self.driver.execute_script("arguments[0].value = arguments[1]", field, value)
+
+    def click(self, css):
+        self.driver.find_element(By.CSS_SELECTOR, css).click()
+
+    def navigate(self, element):
+        """Clicks something that loads a new page and waits until it has."""
+        page = self.driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(page))
+
+    def submit(self, form_css="main form[method=post]:last-of-type"):
+        self.navigate(self.driver.find_element(By.CSS_SELECTOR, form_css + " button[type=submit]"))
+
+    def run(self):
+        d = self.driver
+        self.go("/")
+        self.check("landing", "How it works")
+        self.go("/?lang=es")
+        self.check("landing-es", "Cómo funciona")
+        self.go("/?lang=en")
+
+        self.go("/signup")
+        self.check("signup")
+        self.submit("form[action='/signup']")
+        self.check("signup-errors", "There is a problem")
+        email = f"browser.{int(time.time())}@example.com"
+        for name, value in [("first_name", "Maria"), ("last_name", "Lopez"), ("email", email),
+                            ("phone", "(970) 555-0142"), ("password", "amber kettle meadow stone"),
+                            ("password_confirmation", "amber kettle meadow stone")]:
+            self.fill(name, value)
+        self.click("input[name=language][value=en]")
+        self.click("input[name=privacy_ack]")
+        self.submit("form[action='/signup']")
+        self.check("get-ready", "Before you start")
+
+        self.go("/apply/address")
+        self.check("address")
+        self.fill("street", "300 civic center drive")
+        self.fill("city", "Fort Collins")
+        self.fill("zip", "80521")
+        self.click("input[name=mailing_same][value=yes]")
+        self.submit("form[action='/apply/address']")
+        self.check("address-confirm", "300 Civic Center Dr")
+        self.click("input[name=choice][value=suggested]")
+        self.submit("form[action='/apply/address/confirm']")
+
+        self.check("household", "Step 3 of 7")
+        self.submit("form[action='/apply/household']")
+        self.check("household-errors", "Choose whether you rent or own")
+        self.click("input[name=rent_own][value=rent]")
+        self.click("input[name=duration][value='1_to_3']")
+        self.submit("form[action='/apply/household']")
+
+        self.check("members", "Maria Lopez")
+        self.navigate(d.find_element(By.CSS_SELECTOR, "a[href^='/apply/members/']:not([href$='new'])"))
+        self.check("member-edit")
+        self.set_value("birthdate", "1985-04-27")
+        self.submit("form[action^='/apply/members/']")
+        self.navigate(d.find_element(By.CSS_SELECTOR, "a[href='/apply/members/new']"))
+        self.fill("first_name", "Leo")
+        self.fill("last_name", "Lopez")
+        self.set_value("birthdate", "2015-09-02")
+        self.submit("form[action='/apply/members/new']")
+        self.check("members-two", "Leo Lopez")
+        self.submit("form[action='/apply/members']")
+
+        self.check("programs", "SNAP")
+        self.click("input[name=programs][value=snap]")
+        self.submit("form[action='/apply/programs']")
+
+        self.check("documents", "Upload your documents")
+        uploads = {"member": "id-card.jpg", "program": "benefit-letter.pdf"}
+        while True:
+            forms = [f for f in d.find_elements(By.CSS_SELECTOR, "form[enctype='multipart/form-data']")
+                     if "(needed)" in f.find_element(By.XPATH, "./ancestor::section").text]
+            if not forms:
+                break
+            form = forms[0]
+            kind = "member" if "/member-" in form.get_attribute("action") else "program"
+            form.find_element(By.NAME, "files").send_keys(os.path.join(self.fixtures, uploads[kind]))
+            self.navigate(form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        self.check("documents-done", "Your files were uploaded")
+        self.submit("form[action='/apply/documents']")
+
+        self.check("review", "Check your answers before you submit")
+        self.click("input[name=declaration]")
+        self.submit("form[action='/apply/submit']")
+        self.check("submitted", "Your application has been submitted")
+        reference = re.search(r"GY-[A-Z0-9]{8}", d.page_source)
+        if not reference:
+            self.failed += 1
+            print("FAIL submitted: no reference number shown")
+
+        self.go("/settings")
+        self.check("settings", "Your settings")
+        self.go("/no-such-page")
+        self.check("not-found", "Page not found")
+
+    def close(self):
+        self.driver.quit()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--fixtures", required=True)
+    parser.add_argument("--screenshots", required=True)
+    args = parser.parse_args()
+    journey = Journey(args.base, args.fixtures, args.screenshots)
+    try:
+        journey.run()
+    except Exception as error:  # a step that could not be carried out is a failure too
+        journey.failed += 1
+        print(f"FAIL journey stopped at {journey.driver.current_url}: {str(error).splitlines()[0]}")
+        journey.driver.save_screenshot(os.path.join(args.screenshots, "failure.png"))
+        with open(os.path.join(args.screenshots, "failure.html"), "w") as f:
+            f.write(journey.driver.page_source)
+    finally:
+        journey.close()
+    print(f"browser: {journey.passed} passed, {journey.failed} failed")
+    sys.exit(1 if journey.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
