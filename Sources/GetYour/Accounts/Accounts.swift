@@ -34,6 +34,7 @@ extension Request {
     /// Signs `user` in under a fresh session id and CSRF token, in their language (P10).
     func signIn(_ user: User) throws {
         browserSession.signIn(userID: try user.requireID(), now: accounts.clock())
+        browserSession["role"] = user.role.rawValue
         csrf.rotate()
         language = user.preferredLanguage
         storage[PendingLanguageCookieKey.self] = user.preferredLanguage

@@ -9,6 +9,7 @@ final class Household: Model, @unchecked Sendable {
     @ID(key: .id) var id: UUID?
     @Parent(key: "user_id") var user: User
     @OptionalField(key: "current_application_id") var currentApplicationID: UUID?
+    @OptionalField(key: "dashboard_seen_at") var dashboardSeenAt: Date?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
     init() {}

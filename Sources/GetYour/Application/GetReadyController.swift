@@ -25,7 +25,7 @@ struct ResumeController {
             return request.redirect(to: ApplicationFlow.url(for: draft.graph.firstUnfinished), redirectType: .normal)
         }
         if try await request.flow.latestSubmitted() != nil {
-            return request.redirect(to: SiteURL.submitted.path(), redirectType: .normal)
+            return request.redirect(to: SiteURL.dashboard.path(), redirectType: .normal)
         }
         return request.redirect(to: SiteURL.getReady.path(), redirectType: .normal)
     }

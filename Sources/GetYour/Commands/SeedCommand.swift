@@ -31,6 +31,7 @@ enum ReferenceDataLoader {
             for entry in data.eligibility_programs {
                 let program = try await EligibilityProgram.query(on: db).filter(\.$slug == entry.slug).first() ?? EligibilityProgram()
                 let isNew = program.id == nil
+                let before = isNew ? "" : Self.signature(program)
                 program.slug = entry.slug
                 program.amiLevel = IncomeLevel(entry.ami_level)!.hundredths
                 program.active = entry.active
@@ -39,12 +40,13 @@ enum ReferenceDataLoader {
                 program.nameES = entry.name_es
                 program.documentEN = entry.document_en
                 program.documentES = entry.document_es
-                if isNew { created += 1 } else if program.hasChanges { updated += 1 }
+                if isNew { created += 1 } else if Self.signature(program) != before { updated += 1 }
                 try await program.save(on: db)
             }
             for entry in data.benefit_programs {
                 let program = try await BenefitProgram.query(on: db).filter(\.$slug == entry.slug).first() ?? BenefitProgram()
                 let isNew = program.id == nil
+                let before = isNew ? "" : Self.signature(program)
                 program.slug = entry.slug
                 program.ceiling = IncomeLevel(entry.ceiling)!.hundredths
                 program.requires = entry.requires.sorted()
@@ -62,11 +64,23 @@ enum ReferenceDataLoader {
                 program.descriptionES = entry.description_es
                 program.reviewPeriodEN = entry.review_period_en
                 program.reviewPeriodES = entry.review_period_es
-                if isNew { created += 1 } else if program.hasChanges { updated += 1 }
+                if isNew { created += 1 } else if Self.signature(program) != before { updated += 1 }
                 try await program.save(on: db)
             }
             return (created, updated)
         }
         return "Reference data loaded: \(created) created, \(updated) updated."
     }
+
+    /// Every stored value of a fetched row, to tell whether the file changed it.
+    static func signature(_ program: EligibilityProgram) -> String {
+        "\([program.slug, program.nameEN, program.nameES ?? "", program.documentEN, program.documentES ?? ""])\(program.amiLevel)\(program.active)\(program.sort)"
+    }
+
+    static func signature(_ program: BenefitProgram) -> String {
+        let texts = [program.slug, program.nameEN, program.nameES, program.categoryEN, program.categoryES, program.descriptionEN,
+                     program.descriptionES, program.reviewPeriodEN, program.reviewPeriodES, program.learnMoreURL, program.externalFormURL]
+        return "\(texts)\(program.ceiling)\(program.requires)\(program.renewalYears)\(program.autoApply)\(program.active)\(program.sort)"
+    }
 }
+

@@ -22,6 +22,9 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.addressVerifier = try LocalAddressVerifier.load(from: settings.paths.settings.appendingPathComponent("addresses.csv"))
     app.documentStore = FilesystemDocumentStore(root: settings.paths.documentsDirectory)
     app.magic = try MagicSniffer()
+    app.submissionHooks.hooks.append { applicationID, request in
+        try await AutoApply.run(applicationID: applicationID, on: request.db(.primary))
+    }
 
     // Forms are small; uploads stream on their own routes with their own limits.
     app.routes.defaultMaxBodySize = "512kb"

@@ -3,8 +3,10 @@ import Vapor
 /// Every route of the app, grouped by who uses it (style 5).
 func routes(_ app: Application) throws {
     // Public
-    let landing = LandingController()
-    app.on(.GET, .home, use: landing.show)
+    let publicPrograms = PublicProgramsController()
+    app.on(.GET, .home, use: publicPrograms.landing)
+    app.on(.GET, .publicPrograms, use: publicPrograms.list)
+    app.on(.POST, .addressCheck, use: publicPrograms.check)
 
     // Accounts (P3 steps 3, 12, 13)
     let signUp = SignUpController()
@@ -62,6 +64,13 @@ func routes(_ app: Application) throws {
     residents.on(.GET, .review, use: review.show)
     residents.on(.POST, .submit, use: review.submit)
     residents.on(.GET, .submitted, use: review.submitted)
+
+    // Dashboard (P3 step 11)
+    let dashboard = DashboardController()
+    residents.on(.GET, .dashboard, use: dashboard.show)
+    residents.on(.POST, .programApply, use: dashboard.apply)
+    residents.on(.POST, .feedback, use: dashboard.feedback)
+    residents.on(.GET, .proof, use: ProofController().show)
 
     // Staff (P7)
     let staff = app.grouped(RequireSignIn.staff)

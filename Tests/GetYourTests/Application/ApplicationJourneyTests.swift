@@ -30,7 +30,7 @@ struct ApplicationJourneyTests {
             // Read-only afterwards: the steps send the resident to the confirmation.
             let step = try await browser.get("/apply/household")
             #expect(step.headers.first(name: .location) == "/apply/submitted")
-            #expect(try await browser.get("/apply").headers.first(name: .location) == "/apply/submitted")
+            #expect(try await browser.get("/apply").headers.first(name: .location) == "/dashboard")
         }
     }
 

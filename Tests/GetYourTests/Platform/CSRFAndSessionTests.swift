@@ -55,7 +55,7 @@ struct CSRFAndSessionTests {
     @Test func pagesWithoutFormsSetNoCookies() async throws {
         try await TestApp.run { app in
             let health = try await Browser(app).get("/healthz")
-            let landing = try await Browser(app).get("/")
+            let landing = try await Browser(app).get("/programs")
             #expect(health.headers[.setCookie] == [])
             #expect(landing.headers[.setCookie] == [])
         }

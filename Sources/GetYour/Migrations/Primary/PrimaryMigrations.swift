@@ -16,5 +16,8 @@ enum PrimaryMigrations {
         CreateHouseholdMembers(),
         CreateApplicationEligibilityPrograms(),
         CreateDocuments(),
+        CreateEnrollments(),
+        CreateFeedback(),
+        AddHouseholdDashboardSeen(),
     ]
 }

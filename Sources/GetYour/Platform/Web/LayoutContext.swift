@@ -9,6 +9,7 @@ public struct LayoutContext: Encodable, Sendable {
     let hasErrors: Bool
     let bannerKey: String?
     let signedIn: Bool
+    let isStaff: Bool
     let version: String
 }
 
@@ -23,6 +24,7 @@ extension Request {
             hasErrors: hasErrors,
             bannerKey: settings.environment.bannerKey,
             signedIn: browserSession.userID != nil,
+            isStaff: browserSession["role"].map { $0 != "resident" } ?? false,
             version: settings.version)
     }
 }

@@ -9,6 +9,9 @@ public enum SiteURL: String, CaseIterable, Sendable {
     case home = "/"
     case healthz = "/healthz"
     case stylesheet = "/css/site.css"
+    case publicPrograms = "/programs"
+    case addressCheck = "/address-check"
+    case feedback = "/feedback"
 
     // Accounts (P3 steps 3, 12, 13)
     case signup = "/signup"
@@ -40,6 +43,11 @@ public enum SiteURL: String, CaseIterable, Sendable {
     case submit = "/apply/submit"
     case submitted = "/apply/submitted"
     case document = "/documents/:id"
+
+    // Dashboard (P3 step 11)
+    case dashboard = "/dashboard"
+    case programApply = "/dashboard/programs/:slug/apply"
+    case proof = "/dashboard/proof"
 
     // Staff
     case staff = "/staff"
