@@ -19,7 +19,13 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.leaf.cache.isEnabled = settings.environment != .local
     app.registerLeafTags()
     try app.configureAccounts(settings)
-    app.addressVerifier = try LocalAddressVerifier.load(from: settings.paths.settings.appendingPathComponent("addresses.csv"))
+    switch settings.address.verifier {
+    case .local:
+        app.addressVerifier = try LocalAddressVerifier.load(from: settings.paths.settings.appendingPathComponent("addresses.csv"))
+    case .usps:
+        app.http.client.configuration.timeout = .init(connect: .seconds(5), read: .seconds(10))
+        app.addressVerifier = USPSAddressVerifier(settings: settings.address, client: app.client, tokens: .init(), logger: app.logger)
+    }
     app.documentStore = FilesystemDocumentStore(root: settings.paths.documentsDirectory)
     app.magic = try MagicSniffer()
     app.submissionHooks.hooks.append { applicationID, request in

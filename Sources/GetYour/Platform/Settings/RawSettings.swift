@@ -52,6 +52,7 @@ struct RawSettings {
                 passwordResets: limit(.resets, 5, .resetWindow, 60),
                 addressChecks: limit(.addressChecks, 30, .addressCheckWindow, 10)
             ),
+            address: addressSettings(),
             behindProxy: bool(.behindProxy, default: false),
             paths: Settings.Paths(root: root, dataDirectory: dataDir)
         )
@@ -87,6 +88,39 @@ struct RawSettings {
             return fallback
         }
         return number
+    }
+
+    /// The `usps` verifier needs its credentials and GIS endpoints; `local` needs nothing.
+    private mutating func addressSettings() -> AddressSettings {
+        let name = string(.addressVerifier, default: "local")
+        let verifier = AddressSettings.Verifier(rawValue: name) ?? .local
+        if AddressSettings.Verifier(rawValue: name) == nil {
+            problems.append("\(SettingKey.addressVerifier.environmentVariable) must be local or usps")
+        }
+        var layers: [String: String] = [:]
+        for pair in string(.coverageLayers, default: "").split(separator: ";") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts.count == 2, !parts[0].isEmpty, parts[1].hasPrefix("http") {
+                layers[parts[0]] = parts[1]
+            } else {
+                problems.append("\(SettingKey.coverageLayers.environmentVariable) must look like flag=https://…;flag=https://…")
+            }
+        }
+        let settings = AddressSettings(
+            verifier: verifier,
+            uspsURL: string(.uspsURL, default: "https://apis.usps.com"),
+            uspsClientID: values[SettingKey.uspsClientID.name] ?? "",
+            uspsClientSecret: values[SettingKey.uspsClientSecret.name] ?? "",
+            geocoderURL: string(.geocoderURL, default: ""),
+            geocodeMinimumScore: Double(string(.geocodeScore, default: "80")) ?? 80,
+            coverageLayers: layers)
+        if verifier == .usps {
+            if settings.uspsClientID.isEmpty { missingSecrets.append(SettingKey.uspsClientID.environmentVariable) }
+            if settings.uspsClientSecret.isEmpty { missingSecrets.append(SettingKey.uspsClientSecret.environmentVariable) }
+            if settings.geocoderURL.isEmpty { problems.append("\(SettingKey.geocoderURL.environmentVariable) is needed by the usps verifier") }
+            if layers.isEmpty { problems.append("\(SettingKey.coverageLayers.environmentVariable) is needed by the usps verifier") }
+        }
+        return settings
     }
 
     private mutating func limit(_ count: SettingKey, _ defaultCount: Int, _ window: SettingKey, _ defaultMinutes: Int) -> RateLimit {

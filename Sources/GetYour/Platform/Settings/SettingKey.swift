@@ -34,6 +34,13 @@ extension SettingKey {
     static let analyticsFlushMS = SettingKey("analytics.flush_interval_ms")
     static let analyticsBuffer = SettingKey("analytics.buffer_limit")
     static let behindProxy = SettingKey("app.behind_proxy")
+    static let addressVerifier = SettingKey("address.verifier")
+    static let uspsURL = SettingKey("address.usps_url")
+    static let uspsClientID = SettingKey("address.usps_client_id", secret: true)
+    static let uspsClientSecret = SettingKey("address.usps_client_secret", secret: true)
+    static let geocoderURL = SettingKey("address.geocoder_url")
+    static let geocodeScore = SettingKey("address.geocode_min_score")
+    static let coverageLayers = SettingKey("address.coverage_layers")
     static let loginFailures = SettingKey("limits.login_failures")
     static let loginWindow = SettingKey("limits.login_window_minutes")
     static let signups = SettingKey("limits.signups")
@@ -52,5 +59,6 @@ extension SettingKey {
         maxFileMB, maxFilesPerItem,
         analyticsBatch, analyticsFlushMS, analyticsBuffer, behindProxy,
         loginFailures, loginWindow, signups, signupWindow, resets, resetWindow, addressChecks, addressCheckWindow,
+        addressVerifier, uspsURL, uspsClientID, uspsClientSecret, geocoderURL, geocodeScore, coverageLayers,
     ]
 }

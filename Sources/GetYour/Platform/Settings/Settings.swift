@@ -16,6 +16,7 @@ public struct Settings: Sendable {
     public var uploads: UploadSettings
     public var analytics: AnalyticsSettings
     public var limits: LimitSettings
+    public var address: AddressSettings
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy that sets it).
     public var behindProxy: Bool
     public var paths: Paths
@@ -103,4 +104,19 @@ public struct LimitSettings: Sendable {
     public var signups: RateLimit
     public var passwordResets: RateLimit
     public var addressChecks: RateLimit
+}
+
+/// Which address verifier to use (P5) and where the outside services are.
+public struct AddressSettings: Sendable {
+    public enum Verifier: String, Sendable { case local, usps }
+    public var verifier: Verifier
+    public var uspsURL: String
+    public var uspsClientID: String
+    public var uspsClientSecret: String
+    /// ArcGIS `findAddressCandidates` endpoint.
+    public var geocoderURL: String
+    /// Lowest geocoder score accepted as the same address.
+    public var geocodeMinimumScore: Double
+    /// Coverage flag → ArcGIS layer query endpoint (a point inside a feature sets the flag).
+    public var coverageLayers: [String: String]
 }
