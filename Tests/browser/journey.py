@@ -157,10 +157,33 @@ class Journey:
             self.failed += 1
             print("FAIL submitted: no reference number shown")
 
+        self.navigate(d.find_element(By.CSS_SELECTOR, "main a[href='/dashboard']"))
+        self.check("dashboard", "Welcome to your dashboard")
+        self.submit("form[action='/dashboard/programs/recreation/apply']")
+        self.check("dashboard-applied", "You have applied")
+        self.click("input[name=rating][value='5']")
+        self.fill("comment", "Clear and quick")
+        self.submit("form[action='/feedback']")
+        self.check("dashboard-feedback", "Thank you for your feedback")
+
         self.go("/settings")
         self.check("settings", "Your settings")
         self.go("/no-such-page")
         self.check("not-found", "Page not found")
+        self.submit("form[action='/logout']")
+        self.check("signed-out", "You have signed out")
+        self.go("/programs")
+        self.check("programs-public", "Grocery Tax Rebate")
+        self.go("/")
+        self.fill("street", "1200 County Road 54G")
+        self.fill("city", "Laporte")
+        self.fill("zip", "80535")
+        self.submit("form[action='/address-check']")
+        self.check("address-check", "outside our service area")
+        self.go("/password-reset")
+        self.check("password-reset")
+        self.go("/login")
+        self.check("login")
 
     def close(self):
         self.driver.quit()
