@@ -47,6 +47,15 @@ enum ContactRules {
 
     static let maxNameLength = 100
 
+    /// Checks a first and last name pair into `errors`, with the page's own "required" keys.
+    static func checkNames(first: String?, last: String?, firstKey: String, lastKey: String, into errors: inout FormErrors) {
+        for (field, value, requiredKey) in [("first_name", first, firstKey), ("last_name", last, lastKey)] {
+            let name = self.name(value ?? "")
+            if name == nil { errors.add(field, requiredKey) }
+            if (name?.count ?? 0) > maxNameLength { errors.add(field, "signup.error.name_too_long", ["\(maxNameLength)"]) }
+        }
+    }
+
     /// Only paths on this site may be returned to after sign-in (P10: no open redirects).
     static func safeLocalPath(_ text: String?) -> String? {
         guard let text, text.hasPrefix("/"), !text.hasPrefix("//"), !text.hasPrefix("/\\"),

@@ -55,10 +55,8 @@ struct SettingsController {
         let form = try request.content.decode(ProfileForm.self)
         var errors = FormErrors()
         let first = ContactRules.name(form.first_name ?? ""), last = ContactRules.name(form.last_name ?? "")
-        if first == nil { errors.add("first_name", "signup.error.first_name_required") }
-        if (first?.count ?? 0) > ContactRules.maxNameLength { errors.add("first_name", "signup.error.name_too_long", ["\(ContactRules.maxNameLength)"]) }
-        if last == nil { errors.add("last_name", "signup.error.last_name_required") }
-        if (last?.count ?? 0) > ContactRules.maxNameLength { errors.add("last_name", "signup.error.name_too_long", ["\(ContactRules.maxNameLength)"]) }
+        ContactRules.checkNames(first: form.first_name, last: form.last_name, firstKey: "signup.error.first_name_required",
+                                lastKey: "signup.error.last_name_required", into: &errors)
         let phone = ContactRules.usPhone(form.phone ?? "")
         if (form.phone ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
             errors.add("phone", "signup.error.phone_required")

@@ -61,10 +61,8 @@ struct SignUpController {
     func validate(_ form: Form, rules: PasswordRules) -> FormErrors {
         var errors = FormErrors()
         let firstName = ContactRules.name(form.first_name ?? ""), lastName = ContactRules.name(form.last_name ?? "")
-        if firstName == nil { errors.add("first_name", "signup.error.first_name_required") }
-        if (firstName?.count ?? 0) > ContactRules.maxNameLength { errors.add("first_name", "signup.error.name_too_long", ["\(ContactRules.maxNameLength)"]) }
-        if lastName == nil { errors.add("last_name", "signup.error.last_name_required") }
-        if (lastName?.count ?? 0) > ContactRules.maxNameLength { errors.add("last_name", "signup.error.name_too_long", ["\(ContactRules.maxNameLength)"]) }
+        ContactRules.checkNames(first: form.first_name, last: form.last_name, firstKey: "signup.error.first_name_required",
+                                lastKey: "signup.error.last_name_required", into: &errors)
         let email = User.normalise(email: form.email ?? "")
         if email.isEmpty {
             errors.add("email", "signup.error.email_required")

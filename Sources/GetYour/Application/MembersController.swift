@@ -126,18 +126,12 @@ struct MembersController {
         member.birthdate = (form.birthdate ?? "").trimmingCharacters(in: .whitespaces)
     }
 
-    private func today(_ request: Request) -> CalendarDate {
-        let parts = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "America/Denver")!, from: request.accounts.clock())
-        return CalendarDate(year: parts.year!, month: parts.month!, day: parts.day!)
-    }
+    private func today(_ request: Request) -> CalendarDate { request.today }
 
     func validate(_ form: Form, today: CalendarDate) -> FormErrors {
         var errors = FormErrors()
-        let first = ContactRules.name(form.first_name ?? ""), last = ContactRules.name(form.last_name ?? "")
-        if first == nil { errors.add("first_name", "members.error.first_name") }
-        if (first?.count ?? 0) > ContactRules.maxNameLength { errors.add("first_name", "signup.error.name_too_long", ["\(ContactRules.maxNameLength)"]) }
-        if last == nil { errors.add("last_name", "members.error.last_name") }
-        if (last?.count ?? 0) > ContactRules.maxNameLength { errors.add("last_name", "signup.error.name_too_long", ["\(ContactRules.maxNameLength)"]) }
+        ContactRules.checkNames(first: form.first_name, last: form.last_name, firstKey: "members.error.first_name",
+                                lastKey: "members.error.last_name", into: &errors)
         let birthdate = (form.birthdate ?? "").trimmingCharacters(in: .whitespaces)
         if birthdate.isEmpty {
             errors.add("birthdate", "members.error.birthdate_required")

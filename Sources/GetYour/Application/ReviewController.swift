@@ -63,10 +63,7 @@ struct ReviewController {
         guard let application = try await request.flow.latestSubmitted(), let reference = application.reference else {
             return request.redirect(to: SiteURL.apply.path(), redirectType: .normal)
         }
-        let formatter = DateFormatter()
-        formatter.dateStyle = .long
-        formatter.locale = Locale(identifier: request.language == .es ? "es_US" : "en_US")
-        formatter.timeZone = TimeZone(identifier: "America/Denver")
+        let formatter = request.longDateFormatter
         let page = SubmittedPage(layout: request.layout(titleKey: "submitted.title"), reference: reference,
                                  submittedOn: application.submittedAt.map(formatter.string(from:)) ?? "")
         return try await request.view.render("application/submitted", page).encodeResponse(for: request)

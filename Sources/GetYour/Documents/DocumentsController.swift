@@ -198,8 +198,7 @@ struct DocumentsController {
     private func render(_ request: Request, _ draft: ApplicationRecord, _ errors: FormErrors, notice: String? = nil, status: HTTPResponseStatus) async throws -> Response {
         let checklist = try await DocumentChecklist.load(for: draft, on: request.db(.primary))
         let m = errors.resolved(request)
-        let today = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "America/Denver")!, from: Date())
-        let now = CalendarDate(year: today.year!, month: today.month!, day: today.day!)
+        let now = request.today
         func row(_ document: Document) -> FileRow {
             FileRow(id: document.id!.uuidString, name: document.originalName,
                     typeLabel: (DocumentRules.allowed[document.mimeType] ?? "").uppercased(),

@@ -110,9 +110,7 @@ struct DashboardController {
         let enrollments = try await Enrollment.query(on: db).filter(\.$household.$id == household.requireID()).all()
         var eligibility: HouseholdEligibility?
         if let application { eligibility = try await HouseholdEligibility.load(for: application, on: db) }
-        let dateFormatter = DateFormatter()
-        dateFormatter.dateStyle = .long
-        dateFormatter.locale = Locale(identifier: language == .es ? "es_US" : "en_US")
+        let dateFormatter = request.longDateFormatter
         var enrolled: [ProgramCard] = [], applied: [ProgramCard] = [], eligible: [ProgramCard] = [], notEligible: [ProgramCard] = []
         for program in try await BenefitProgram.active(on: db) {
             let enrollment = enrollments.first { $0.$program.id == program.id }

@@ -122,10 +122,7 @@ struct ProofController {
         guard let application = try await request.flow.latestSubmitted(), application.status == .verified,
             let verifiedAt = application.verifiedAt
         else { throw Abort(.notFound) }
-        let formatter = DateFormatter()
-        formatter.dateStyle = .long
-        formatter.locale = Locale(identifier: request.language == .es ? "es_US" : "en_US")
-        formatter.timeZone = TimeZone(identifier: "America/Denver")
+        let formatter = request.longDateFormatter
         let user = try request.currentUser
         let page = Page(layout: request.layout(titleKey: "proof.title"), name: "\(user.firstName) \(user.lastName)",
                         reference: application.reference ?? "", verifiedOn: formatter.string(from: verifiedAt),
