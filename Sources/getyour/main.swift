@@ -29,8 +29,9 @@ do {
     app.registerCommands()
     // `local` is meant to start from nothing: `serve` brings both databases up to date and
     // loads the reference data itself.
-    let command = arguments.dropFirst().first { !$0.hasPrefix("-") } ?? "serve"
-    if settings.environment == .local, command == "serve" {
+    let first = arguments.dropFirst().first
+    let isServe = first == nil || first == "serve" || (first?.hasPrefix("-") == true && !["--help", "-h"].contains(first!))
+    if settings.environment == .local, isServe {
         try await app.migrate(.primary)
         try await app.migrate(.analytics)
         let seeded = try await app.seedReferenceData()

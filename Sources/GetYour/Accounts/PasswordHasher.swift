@@ -25,6 +25,12 @@ struct PasswordHasher: Sendable {
     }
 
     func verify(_ password: String, against hash: String) async throws -> Bool {
+        // Accounts without a password yet (a staff member's link not used) store a value
+        // that is not a bcrypt hash: it never matches, and must not throw.
+        guard hash.hasPrefix("$2") else {
+            await verifyNothing(password)
+            return false
+        }
         let input = Self.prehash(password)
         return try await threadPool.runIfActive { try Bcrypt.verify(input, created: hash) }
     }

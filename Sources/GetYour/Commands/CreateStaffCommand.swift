@@ -9,7 +9,7 @@ struct CreateStaffCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Option(name: "email", help: "The staff member's email address") var email: String?
         @Option(name: "role", help: "verifier, coordinator or admin") var role: String?
-        @Option(name: "program", help: "Benefit program slug a coordinator works on (repeat with commas)") var program: String?
+        @Option(name: "program", help: "Benefit program slug(s) a coordinator works on, separated by commas") var program: String?
         @Option(name: "first-name", help: "First name (default: Staff)") var firstName: String?
         @Option(name: "last-name", help: "Last name (default: the role)") var lastName: String?
         @Flag(name: "link", help: "Print a one-time set-password link instead of asking for a password") var link: Bool

@@ -177,3 +177,60 @@ struct SignInTests {
         }
     }
 }
+
+@Suite("Staff accounts come only from the command line (P1)")
+struct StaffAccountTests {
+    @Test func theOneTimeLinkSetsTheFirstPasswordAndLeadsToTheStaffWorkspace() async throws {
+        try await TestApp.run { app in
+            try await runCommand(app, "create-staff", "--email", "Coord@City.example", "--role", "coordinator", "--program", "grocery,recreation", "--link")
+            let staff = try #require(try await User.find(email: "coord@city.example", on: app.db(.primary)))
+            #expect(staff.role == .coordinator)
+            #expect(try await StaffProgramScope.query(on: app.db(.primary)).count() == 2)
+            // Before the link is used nobody can sign in to the account.
+            #expect(try await Browser(app).signIn(email: "coord@city.example", password: "!unusable").status == .unprocessableEntity)
+            let secret = SessionMiddleware.newToken()
+            let token = try #require(try await AccountToken.query(on: app.db(.primary)).first())
+            token.tokenHash = AccountToken.hash(secret)  // the printed link's secret is not stored; stand in for it
+            try await token.save(on: app.db(.primary))
+            let browser = Browser(app)
+            let form = try await browser.get("/password-reset/\(secret)")
+            #expect(form.text.contains("Choose your password"))
+            let set = try await browser.post("/password-reset/\(secret)", [("password", "lantern copper willow ridge"), ("password_confirmation", "lantern copper willow ridge")])
+            #expect(set.headers.first(name: .location) == "/login?password_set=1")
+            let signedIn = try await browser.signIn(email: "coord@city.example", password: "lantern copper willow ridge")
+            #expect(signedIn.headers.first(name: .location) == "/staff")
+            #expect(try await browser.get("/staff").text.contains("program coordinator"))
+            // Staff cannot use the resident pages.
+            #expect(try await browser.get("/apply").status == .forbidden)
+        }
+    }
+
+    @Test func aCoordinatorNeedsAProgramAndEmailsStayUnique() async throws {
+        try await TestApp.run { app in
+            await #expect(throws: (any Error).self) { try await runCommand(app, "create-staff", "--email", "c@city.example", "--role", "coordinator", "--link") }
+            await #expect(throws: (any Error).self) { try await runCommand(app, "create-staff", "--email", "c@city.example", "--role", "resident", "--link") }
+            try await runCommand(app, "create-staff", "--email", "v@city.example", "--role", "verifier", "--link")
+            await #expect(throws: (any Error).self) { try await runCommand(app, "create-staff", "--email", "V@city.example", "--role", "admin", "--link") }
+            #expect(try await User.query(on: app.db(.primary)).count() == 1)
+        }
+    }
+}
+
+@Suite("What people type is shown as text, never as markup")
+struct EscapingTests {
+    @Test func aNameWithMarkupIsEscapedWhereverItAppears() async throws {
+        try await TestApp.run { app in
+            let browser = Browser(app)
+            try await browser.get("/signup")
+            try await browser.post("/signup", signUpForm(overrides: ["first_name": "<script>alert(1)</script>"]))
+            try await browser.get("/apply/address")
+            try await browser.post("/apply/address", StepValidationTests.goodAddress)
+            try await browser.post("/apply/household", [("rent_own", "rent"), ("duration", "1_to_3")])
+            let members = try await browser.get("/apply/members").text
+            #expect(!members.contains("<script>alert(1)</script>"))
+            #expect(members.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+            let settings = try await browser.get("/settings").text
+            #expect(!settings.contains("<script>alert(1)</script>"))
+        }
+    }
+}

@@ -119,3 +119,19 @@ struct DocumentUploadTests {
         }
     }
 }
+
+@Suite("Upload limits come from settings (P6)")
+struct UploadLimitTests {
+    @Test func moreFilesThanAllowedPerItemAreRefused() async throws {
+        try await TestApp.run(try TestApp.settings(variables: ["GETYOUR_UPLOADS_MAX_FILES_PER_ITEM": "2"])) { app in
+            let browser = Browser(app)
+            try await browser.applyUpToReview()
+            let item = try #require(try await browser.checklistItems().first)
+            try await browser.get("/apply/documents")
+            let response = try await browser.upload(item: item, files: [("a.jpg", try Fixture.bytes("id-card.jpg")), ("b.jpg", try Fixture.bytes("id-card.jpg"))])
+            #expect(response.status == .unprocessableEntity)
+            #expect(response.text.contains("at most 2 files"))
+            #expect(try await Document.query(on: app.db(.primary)).count() == 3)
+        }
+    }
+}

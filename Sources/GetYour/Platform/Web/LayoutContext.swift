@@ -11,6 +11,8 @@ public struct LayoutContext: Encodable, Sendable {
     let signedIn: Bool
     let isStaff: Bool
     let version: String
+    /// Minutes without activity before sign-out, for the note signed-in pages show.
+    let idleMinutes: Int
 }
 
 extension Request {
@@ -25,6 +27,7 @@ extension Request {
             bannerKey: settings.environment.bannerKey,
             signedIn: browserSession.userID != nil,
             isStaff: browserSession["role"].map { $0 != "resident" } ?? false,
-            version: settings.version)
+            version: settings.version,
+            idleMinutes: Int(settings.session.idleTimeout / 60))
     }
 }
