@@ -4,7 +4,7 @@ import PackageDescription
 /// Get-Your: one application for a city's income-qualified programs.
 /// Layout and conventions: see README.md and ../shared/style.md.
 let strictness: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(

@@ -5,8 +5,9 @@ import Vapor
 
 /// Entry point: load settings, bootstrap logging, build the app, run the command (style 1).
 let arguments = CommandLine.arguments
-let root = URL(fileURLWithPath: ProcessInfo.processInfo.environment["GETYOUR_ROOT"]
-    ?? FileManager.default.currentDirectoryPath, isDirectory: true)
+let root = URL(
+    fileURLWithPath: ProcessInfo.processInfo.environment["GETYOUR_ROOT"]
+        ?? FileManager.default.currentDirectoryPath, isDirectory: true)
 
 let settings: Settings
 do {

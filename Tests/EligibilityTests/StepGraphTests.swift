@@ -51,11 +51,12 @@ struct StepGraphTests {
 struct BirthdateTests {
     let today = CalendarDate(year: 2026, month: 11, day: 21)
 
-    @Test(arguments: [
-        ("1985-04-12", nil), ("2026-11-21", nil), ("1900-01-01", nil), ("2024-02-29", nil),
-        ("2026-11-22", BirthdateRule.Problem.inTheFuture), ("1899-12-31", .before1900),
-        ("2023-02-29", .notADate), ("2023-13-01", .notADate), ("12/04/1985", .notADate), ("", .notADate), ("1985-4-12", .notADate),
-    ] as [(String, BirthdateRule.Problem?)])
+    @Test(
+        arguments: [
+            ("1985-04-12", nil), ("2026-11-21", nil), ("1900-01-01", nil), ("2024-02-29", nil),
+            ("2026-11-22", BirthdateRule.Problem.inTheFuture), ("1899-12-31", .before1900),
+            ("2023-02-29", .notADate), ("2023-13-01", .notADate), ("12/04/1985", .notADate), ("", .notADate), ("1985-4-12", .notADate),
+        ] as [(String, BirthdateRule.Problem?)])
     func birthdatesAreRealPastDates(text: String, problem: BirthdateRule.Problem?) {
         #expect(BirthdateRule.check(text, today: today) == problem)
     }

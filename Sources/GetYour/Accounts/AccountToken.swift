@@ -37,7 +37,8 @@ final class AccountToken: Model, @unchecked Sendable {
 extension AccountToken {
     /// Creates a token and returns the secret to put in the link; earlier unused tokens of
     /// the same purpose stop working, so only the newest link counts.
-    static func issue(_ purpose: Purpose, for userID: UUID, newEmail: String? = nil, now: Date, on db: any Database) async throws -> String {
+    static func issue(_ purpose: Purpose, for userID: UUID, newEmail: String? = nil, now: Date, on db: any Database) async throws -> String
+    {
         try await AccountToken.query(on: db)
             .filter(\.$user.$id == userID).filter(\.$purpose == purpose).filter(\.$usedAt == nil)
             .set(\.$usedAt, to: now).update()

@@ -28,7 +28,8 @@ struct RequireSignIn: AsyncMiddleware {
             let user = try await User.find(userID, on: request.db(.primary)), !user.archived
         else {
             request.browserSession.destroy()
-            return request.redirect(to: SignInController.loginURL(next: request.url.path, expired: request.sessionExpired), redirectType: .normal)
+            return request.redirect(
+                to: SignInController.loginURL(next: request.url.path, expired: request.sessionExpired), redirectType: .normal)
         }
         guard roles.contains(user.role) else { throw Abort(.forbidden) }
         request.storage[CurrentUserKey.self] = user

@@ -54,8 +54,11 @@ struct PasswordResetController {
         }
         try await request.throttle.record(.resetAddress, request.clientAddress)
         if let user = try await User.find(email: email, on: request.db(.primary)), !user.archived {
-            let secret = try await AccountToken.issue(.passwordReset, for: try user.requireID(), now: request.accounts.clock(), on: request.db(.primary))
-            try await request.application.mailer.send(Self.resetEmail(to: user, secret: secret, base: request.application.settings.publicBaseURL, messages: request.application.messages))
+            let secret = try await AccountToken.issue(
+                .passwordReset, for: try user.requireID(), now: request.accounts.clock(), on: request.db(.primary))
+            try await request.application.mailer.send(
+                Self.resetEmail(
+                    to: user, secret: secret, base: request.application.settings.publicBaseURL, messages: request.application.messages))
         }
         return request.redirect(to: SiteURL.passwordReset.path() + "?sent=1", redirectType: .normal)
     }
@@ -75,9 +78,12 @@ struct PasswordResetController {
         let form = try request.content.decode(ChooseForm.self)
         let user = token.user
         var errors = FormErrors()
-        checkNewPassword(form.password, confirmation: form.password_confirmation, email: user.email,
-                         names: [user.firstName, user.lastName], rules: request.accounts.rules, into: &errors)
-        guard errors.isEmpty else { return try await renderChoose(request, token: token, secret: secret, form, errors, status: .unprocessableEntity) }
+        checkNewPassword(
+            form.password, confirmation: form.password_confirmation, email: user.email,
+            names: [user.firstName, user.lastName], rules: request.accounts.rules, into: &errors)
+        guard errors.isEmpty else {
+            return try await renderChoose(request, token: token, secret: secret, form, errors, status: .unprocessableEntity)
+        }
         let hash = try await request.accounts.hasher.hash(form.password ?? "")
         let now = request.accounts.clock()
         try await db.transaction { db in
@@ -104,16 +110,22 @@ struct PasswordResetController {
             kind: "password_reset")
     }
 
-    private func renderRequest(_ request: Request, _ form: RequestForm, _ errors: FormErrors, sent: Bool, status: HTTPResponseStatus) async throws -> Response {
+    private func renderRequest(_ request: Request, _ form: RequestForm, _ errors: FormErrors, sent: Bool, status: HTTPResponseStatus)
+        async throws -> Response
+    {
         let messages = errors.resolved(request)
         let page = RequestPage(
             layout: request.layout(titleKey: "reset.title", hasErrors: !errors.isEmpty),
             summary: ErrorSummary(request, errors), sent: sent,
-            email: .input("email", label: "reset.email", hint: "reset.email_hint", type: "email", autocomplete: "email", value: form.email, errors: messages))
+            email: .input(
+                "email", label: "reset.email", hint: "reset.email_hint", type: "email", autocomplete: "email", value: form.email,
+                errors: messages))
         return try await request.view.render("accounts/reset-request", page).response(status, for: request)
     }
 
-    private func renderChoose(_ request: Request, token: AccountToken?, secret: String, _ form: ChooseForm, _ errors: FormErrors, status: HTTPResponseStatus) async throws -> Response {
+    private func renderChoose(
+        _ request: Request, token: AccountToken?, secret: String, _ form: ChooseForm, _ errors: FormErrors, status: HTTPResponseStatus
+    ) async throws -> Response {
         let messages = errors.resolved(request)
         let page = ChoosePage(
             layout: request.layout(titleKey: "reset.choose_title", hasErrors: !errors.isEmpty),
@@ -122,8 +134,12 @@ struct PasswordResetController {
             isFirstPassword: token?.purpose == .setPassword,
             token: token == nil ? "" : secret,
             fields: [
-                .input("password", label: "reset.new_password", hint: "password.hint", type: "password", autocomplete: "new-password", errors: messages),
-                .input("password_confirmation", label: "signup.password_confirmation", type: "password", autocomplete: "new-password", errors: messages),
+                .input(
+                    "password", label: "reset.new_password", hint: "password.hint", type: "password", autocomplete: "new-password",
+                    errors: messages),
+                .input(
+                    "password_confirmation", label: "signup.password_confirmation", type: "password", autocomplete: "new-password",
+                    errors: messages),
             ])
         return try await request.view.render("accounts/reset-choose", page).response(status, for: request)
     }

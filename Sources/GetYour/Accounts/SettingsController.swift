@@ -55,8 +55,9 @@ struct SettingsController {
         let form = try request.content.decode(ProfileForm.self)
         var errors = FormErrors()
         let first = ContactRules.name(form.first_name ?? ""), last = ContactRules.name(form.last_name ?? "")
-        ContactRules.checkNames(first: form.first_name, last: form.last_name, firstKey: "signup.error.first_name_required",
-                                lastKey: "signup.error.last_name_required", into: &errors)
+        ContactRules.checkNames(
+            first: form.first_name, last: form.last_name, firstKey: "signup.error.first_name_required",
+            lastKey: "signup.error.last_name_required", into: &errors)
         let phone = ContactRules.usPhone(form.phone ?? "")
         if (form.phone ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
             errors.add("phone", "signup.error.phone_required")
@@ -84,8 +85,9 @@ struct SettingsController {
         if !(try await request.accounts.hasher.verify(form.current_password ?? "", against: user.passwordHash)) {
             errors.add("current_password", "settings.error.current_password")
         }
-        checkNewPassword(form.password, confirmation: form.password_confirmation, email: user.email,
-                         names: [user.firstName, user.lastName], rules: request.accounts.rules, into: &errors)
+        checkNewPassword(
+            form.password, confirmation: form.password_confirmation, email: user.email,
+            names: [user.firstName, user.lastName], rules: request.accounts.rules, into: &errors)
         guard errors.isEmpty else { return try await render(request, .password, errors, status: .unprocessableEntity) }
         user.passwordHash = try await request.accounts.hasher.hash(form.password ?? "")
         try await user.update(on: request.db(.primary))
@@ -113,28 +115,36 @@ struct SettingsController {
             errors.add("email_change_password", "settings.error.current_password")
         }
         guard errors.isEmpty else { return try await render(request, .email(form), errors, status: .unprocessableEntity) }
-        let secret = try await AccountToken.issue(.emailChange, for: try user.requireID(), newEmail: newEmail, now: request.accounts.clock(), on: request.db(.primary))
+        let secret = try await AccountToken.issue(
+            .emailChange, for: try user.requireID(), newEmail: newEmail, now: request.accounts.clock(), on: request.db(.primary))
         user.pendingEmail = newEmail
         try await user.update(on: request.db(.primary))
         let messages = request.application.messages, language = user.preferredLanguage
-        let link = request.application.settings.publicBaseURL.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        let link =
+            request.application.settings.publicBaseURL.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
             + SiteURL.settingsEmailConfirm.path(secret)
-        try await request.application.mailer.send(OutgoingEmail(
-            to: newEmail, subject: messages.text("email.change.subject", language),
-            body: messages.text("email.change.body", language, [user.firstName, link]), kind: "email_change"))
-        try await request.application.mailer.send(OutgoingEmail(
-            to: user.email, subject: messages.text("email.change_notice.subject", language),
-            body: messages.text("email.change_notice.body", language, [user.firstName]), kind: "email_change_notice"))
+        try await request.application.mailer.send(
+            OutgoingEmail(
+                to: newEmail, subject: messages.text("email.change.subject", language),
+                body: messages.text("email.change.body", language, [user.firstName, link]), kind: "email_change"))
+        try await request.application.mailer.send(
+            OutgoingEmail(
+                to: user.email, subject: messages.text("email.change_notice.subject", language),
+                body: messages.text("email.change_notice.body", language, [user.firstName]), kind: "email_change_notice"))
         return request.redirect(to: SiteURL.settings.path() + "?saved=email_sent", redirectType: .normal)
     }
 
     /// The link from the email: the new address takes effect if nobody took it meanwhile.
     func confirmEmail(_ request: Request) async throws -> Response {
         let db = request.db(.primary)
-        guard let token = try await AccountToken.find(request.parameters.get("token") ?? "", purposes: [.emailChange], now: request.accounts.clock(), on: db),
+        guard
+            let token = try await AccountToken.find(
+                request.parameters.get("token") ?? "", purposes: [.emailChange], now: request.accounts.clock(), on: db),
             let newEmail = token.newEmail, try await User.find(email: newEmail, on: db) == nil
         else {
-            let page = MessagePage(layout: request.layout(titleKey: "settings.email_invalid_title"), headingKey: "settings.email_invalid_title", bodyKey: "settings.email_invalid_body")
+            let page = MessagePage(
+                layout: request.layout(titleKey: "settings.email_invalid_title"), headingKey: "settings.email_invalid_title",
+                bodyKey: "settings.email_invalid_body")
             return try await request.view.render("accounts/message", page).response(.gone, for: request)
         }
         let user = token.user
@@ -149,11 +159,14 @@ struct SettingsController {
         return request.redirect(to: target, redirectType: .normal)
     }
 
-    private func render(_ request: Request, _ submitted: Submitted, _ errors: FormErrors, notice: String? = nil, status: HTTPResponseStatus) async throws -> Response {
+    private func render(_ request: Request, _ submitted: Submitted, _ errors: FormErrors, notice: String? = nil, status: HTTPResponseStatus)
+        async throws -> Response
+    {
         let user = try request.currentUser
         let messages = errors.resolved(request)
-        var profile = ProfileForm(first_name: user.firstName, last_name: user.lastName,
-                                  phone: ContactRules.displayPhone(user.phone), language: user.language)
+        var profile = ProfileForm(
+            first_name: user.firstName, last_name: user.lastName,
+            phone: ContactRules.displayPhone(user.phone), language: user.language)
         if case .profile(let typed) = submitted { profile = typed }
         var email = EmailForm()
         if case .email(let typed) = submitted { email.new_email = typed.new_email }
@@ -166,18 +179,31 @@ struct SettingsController {
             profile: [
                 .input("first_name", label: "signup.first_name", autocomplete: "given-name", value: profile.first_name, errors: messages),
                 .input("last_name", label: "signup.last_name", autocomplete: "family-name", value: profile.last_name, errors: messages),
-                .input("phone", label: "signup.phone", hint: "signup.phone_hint", type: "tel", autocomplete: "tel-national", value: profile.phone, errors: messages),
+                .input(
+                    "phone", label: "signup.phone", hint: "signup.phone_hint", type: "tel", autocomplete: "tel-national",
+                    value: profile.phone, errors: messages),
             ],
-            language: .choice("language", label: "signup.language", options: [("en", "language.en"), ("es", "language.es")],
-                              selected: [profile.language ?? ""], errors: messages),
+            language: .choice(
+                "language", label: "signup.language", options: [("en", "language.en"), ("es", "language.es")],
+                selected: [profile.language ?? ""], errors: messages),
             password: [
-                .input("current_password", label: "settings.current_password", type: "password", autocomplete: "current-password", errors: messages),
-                .input("password", label: "reset.new_password", hint: "password.hint", type: "password", autocomplete: "new-password", errors: messages),
-                .input("password_confirmation", label: "signup.password_confirmation", type: "password", autocomplete: "new-password", errors: messages),
+                .input(
+                    "current_password", label: "settings.current_password", type: "password", autocomplete: "current-password",
+                    errors: messages),
+                .input(
+                    "password", label: "reset.new_password", hint: "password.hint", type: "password", autocomplete: "new-password",
+                    errors: messages),
+                .input(
+                    "password_confirmation", label: "signup.password_confirmation", type: "password", autocomplete: "new-password",
+                    errors: messages),
             ],
             emailChange: [
-                .input("new_email", label: "settings.new_email", type: "email", autocomplete: "email", value: email.new_email, errors: messages),
-                .input("email_change_password", label: "settings.current_password", type: "password", autocomplete: "current-password", errors: messages),
+                .input(
+                    "new_email", label: "settings.new_email", type: "email", autocomplete: "email", value: email.new_email, errors: messages
+                ),
+                .input(
+                    "email_change_password", label: "settings.current_password", type: "password", autocomplete: "current-password",
+                    errors: messages),
             ])
         return try await request.view.render("accounts/settings", page).response(status, for: request)
     }

@@ -90,7 +90,9 @@ struct SignInController {
         return request.redirect(to: SiteURL.login.path() + "?signed_out=1", redirectType: .normal)
     }
 
-    func render(_ request: Request, _ form: Form, _ errors: FormErrors, notice: String? = nil, status: HTTPResponseStatus) async throws -> Response {
+    func render(_ request: Request, _ form: Form, _ errors: FormErrors, notice: String? = nil, status: HTTPResponseStatus) async throws
+        -> Response
+    {
         let messages = errors.resolved(request)
         let page = Page(
             layout: request.layout(titleKey: "login.title", hasErrors: !errors.isEmpty),

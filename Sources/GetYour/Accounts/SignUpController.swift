@@ -61,8 +61,9 @@ struct SignUpController {
     func validate(_ form: Form, rules: PasswordRules) -> FormErrors {
         var errors = FormErrors()
         let firstName = ContactRules.name(form.first_name ?? ""), lastName = ContactRules.name(form.last_name ?? "")
-        ContactRules.checkNames(first: form.first_name, last: form.last_name, firstKey: "signup.error.first_name_required",
-                                lastKey: "signup.error.last_name_required", into: &errors)
+        ContactRules.checkNames(
+            first: form.first_name, last: form.last_name, firstKey: "signup.error.first_name_required",
+            lastKey: "signup.error.last_name_required", into: &errors)
         let email = User.normalise(email: form.email ?? "")
         if email.isEmpty {
             errors.add("email", "signup.error.email_required")
@@ -75,8 +76,9 @@ struct SignUpController {
         } else if ContactRules.usPhone(phone) == nil {
             errors.add("phone", "signup.error.phone_invalid")
         }
-        checkNewPassword(form.password, confirmation: form.password_confirmation, email: email,
-                         names: [firstName, lastName].compactMap { $0 }, rules: rules, into: &errors)
+        checkNewPassword(
+            form.password, confirmation: form.password_confirmation, email: email,
+            names: [firstName, lastName].compactMap { $0 }, rules: rules, into: &errors)
         if Language(rawValue: form.language ?? "") == nil { errors.add("language", "signup.error.language_required") }
         if form.privacy_ack != "yes" { errors.add("privacy_ack", "signup.error.privacy_required") }
         return errors
@@ -91,15 +93,25 @@ struct SignUpController {
             fields: [
                 .input("first_name", label: "signup.first_name", autocomplete: "given-name", value: form.first_name, errors: messages),
                 .input("last_name", label: "signup.last_name", autocomplete: "family-name", value: form.last_name, errors: messages),
-                .input("email", label: "signup.email", hint: "signup.email_hint", type: "email", autocomplete: "email", value: form.email, errors: messages),
-                .input("phone", label: "signup.phone", hint: "signup.phone_hint", type: "tel", autocomplete: "tel-national", value: form.phone, errors: messages),
-                .input("password", label: "signup.password", hint: "password.hint", type: "password", autocomplete: "new-password", errors: messages),
-                .input("password_confirmation", label: "signup.password_confirmation", type: "password", autocomplete: "new-password", errors: messages),
+                .input(
+                    "email", label: "signup.email", hint: "signup.email_hint", type: "email", autocomplete: "email", value: form.email,
+                    errors: messages),
+                .input(
+                    "phone", label: "signup.phone", hint: "signup.phone_hint", type: "tel", autocomplete: "tel-national", value: form.phone,
+                    errors: messages),
+                .input(
+                    "password", label: "signup.password", hint: "password.hint", type: "password", autocomplete: "new-password",
+                    errors: messages),
+                .input(
+                    "password_confirmation", label: "signup.password_confirmation", type: "password", autocomplete: "new-password",
+                    errors: messages),
             ],
-            language: .choice("language", label: "signup.language", options: [("en", "language.en"), ("es", "language.es")],
-                              selected: [form.language ?? ""], errors: messages),
-            privacyAck: .choice("privacy_ack", label: "signup.privacy_legend", hint: "signup.privacy_text",
-                                options: [("yes", "signup.privacy_ack")], selected: [form.privacy_ack ?? ""], errors: messages))
+            language: .choice(
+                "language", label: "signup.language", options: [("en", "language.en"), ("es", "language.es")],
+                selected: [form.language ?? ""], errors: messages),
+            privacyAck: .choice(
+                "privacy_ack", label: "signup.privacy_legend", hint: "signup.privacy_text",
+                options: [("yes", "signup.privacy_ack")], selected: [form.privacy_ack ?? ""], errors: messages))
         return try await request.view.render("accounts/signup", page).response(status, for: request)
     }
 }

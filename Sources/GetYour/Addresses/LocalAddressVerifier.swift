@@ -8,7 +8,9 @@ struct LocalAddressVerifier: AddressVerifier {
     enum Problem: Error, CustomStringConvertible {
         case badFile(String)
         var description: String {
-            switch self { case .badFile(let reason): "settings/addresses.csv: \(reason)" }
+            switch self {
+            case .badFile(let reason): "settings/addresses.csv: \(reason)"
+            }
         }
     }
 
@@ -21,7 +23,9 @@ struct LocalAddressVerifier: AddressVerifier {
         var points: [String: VerifiedAddress] = [:]
         for line in lines.dropFirst() {
             let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            guard cells.count == header.count else { throw Problem.badFile("line \"\(line)\" has \(cells.count) cells, expected \(header.count)") }
+            guard cells.count == header.count else {
+                throw Problem.badFile("line \"\(line)\" has \(cells.count) cells, expected \(header.count)")
+            }
             let flags = Set(zip(flagNames, cells.dropFirst(5)).filter { $0.1 == "true" }.map(\.0))
             let address = VerifiedAddress(street: cells[0], unit: cells[1], city: cells[2], state: cells[3], zip: cells[4], coverage: flags)
             points[AddressNormaliser.canonical(cells[0]) + "|" + AddressNormaliser.canonical(cells[1])] = address
@@ -32,7 +36,8 @@ struct LocalAddressVerifier: AddressVerifier {
     func verify(_ input: AddressInput) async throws -> AddressVerification {
         let key = AddressNormaliser.canonical(input.street) + "|" + AddressNormaliser.canonical(input.unit)
         guard let found = points[key] else { return .notFound }
-        let typedSame = input.street.uppercased() == found.street.uppercased()
+        let typedSame =
+            input.street.uppercased() == found.street.uppercased()
             && input.unit.uppercased() == found.unit.uppercased()
             && input.city.uppercased() == found.city.uppercased()
             && input.state.uppercased() == found.state.uppercased()

@@ -61,8 +61,10 @@ struct USPSAddressVerifier: AddressVerifier {
     func verify(_ input: AddressInput) async throws -> AddressVerification {
         guard let found = try await lookUp(input, retryOnUnauthorised: true) else { return .notFound }
         let coverage = try await coverage(of: found)
-        let verified = VerifiedAddress(street: found.street, unit: found.unit, city: found.city, state: found.state, zip: found.zip, coverage: coverage)
-        let same = input.street.uppercased() == found.street.uppercased() && input.unit.uppercased() == found.unit.uppercased()
+        let verified = VerifiedAddress(
+            street: found.street, unit: found.unit, city: found.city, state: found.state, zip: found.zip, coverage: coverage)
+        let same =
+            input.street.uppercased() == found.street.uppercased() && input.unit.uppercased() == found.unit.uppercased()
             && input.city.uppercased() == found.city.uppercased() && input.state.uppercased() == found.state.uppercased()
             && AddressNormaliser.zip5(input.zip) == AddressNormaliser.zip5(found.zip)
         return same ? .exact(verified) : .suggestion(verified)
@@ -75,7 +77,9 @@ struct USPSAddressVerifier: AddressVerifier {
             ("streetAddress", input.street), ("secondaryAddress", input.unit), ("city", input.city),
             ("state", input.state.uppercased()), ("ZIPCode", AddressNormaliser.zip5(input.zip) ?? input.zip),
         ])
-        let response = try await send { try await client.get(url, headers: ["Authorization": "Bearer \(token)", "Accept": "application/json"]) }
+        let response = try await send {
+            try await client.get(url, headers: ["Authorization": "Bearer \(token)", "Accept": "application/json"])
+        }
         switch response.status.code {
         case 200:
             guard let body = try? response.content.decode(LookupResponse.self), let address = body.address,
@@ -99,10 +103,11 @@ struct USPSAddressVerifier: AddressVerifier {
         let url = URI(string: settings.uspsURL.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/oauth2/v3/token")
         let response = try await send {
             try await client.post(url) { request in
-                try request.content.encode([
-                    "grant_type": "client_credentials", "client_id": settings.uspsClientID,
-                    "client_secret": settings.uspsClientSecret, "scope": "addresses",
-                ], as: .json)
+                try request.content.encode(
+                    [
+                        "grant_type": "client_credentials", "client_id": settings.uspsClientID,
+                        "client_secret": settings.uspsClientSecret, "scope": "addresses",
+                    ], as: .json)
             }
         }
         guard response.status == .ok, let token = try? response.content.decode(TokenResponse.self) else {
@@ -123,8 +128,12 @@ struct USPSAddressVerifier: AddressVerifier {
             ("maxLocations", "1"), ("f", "json"),
         ])
         let located = try await send { try await client.get(geocode) }
-        guard located.status == .ok, let candidates = try? located.content.decode(Candidates.self) else { throw AddressVerifierUnavailable() }
-        guard let best = candidates.candidates?.max(by: { $0.score < $1.score }), best.score >= settings.geocodeMinimumScore else { return [] }
+        guard located.status == .ok, let candidates = try? located.content.decode(Candidates.self) else {
+            throw AddressVerifierUnavailable()
+        }
+        guard let best = candidates.candidates?.max(by: { $0.score < $1.score }), best.score >= settings.geocodeMinimumScore else {
+            return []
+        }
         var flags = Set<String>()
         for (flag, layer) in settings.coverageLayers {
             var query = URI(string: layer)
@@ -133,7 +142,9 @@ struct USPSAddressVerifier: AddressVerifier {
                 ("spatialRel", "esriSpatialRelIntersects"), ("returnCountOnly", "true"), ("f", "json"),
             ])
             let answer = try await send { try await client.get(query) }
-            guard answer.status == .ok, let count = try? answer.content.decode(CountResponse.self) else { throw AddressVerifierUnavailable() }
+            guard answer.status == .ok, let count = try? answer.content.decode(CountResponse.self) else {
+                throw AddressVerifierUnavailable()
+            }
             if (count.count ?? 0) > 0 { flags.insert(flag) }
         }
         return flags

@@ -9,14 +9,15 @@ struct AnalyticsMiddleware: AsyncMiddleware {
         let started = ContinuousClock.now
         let response = try await next.respond(to: request)
         let elapsed = ContinuousClock.now - started
-        recorder.record(RequestLogRow(
-            requestID: request.requestID,
-            method: request.method.rawValue,
-            route: request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "(unmatched)",
-            status: Int(response.status.code),
-            durationMicroseconds: Int(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000),
-            role: request.analyticsRole,
-            occurredAt: Date()))
+        recorder.record(
+            RequestLogRow(
+                requestID: request.requestID,
+                method: request.method.rawValue,
+                route: request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "(unmatched)",
+                status: Int(response.status.code),
+                durationMicroseconds: Int(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000),
+                role: request.analyticsRole,
+                occurredAt: Date()))
         return response
     }
 }

@@ -21,7 +21,9 @@ struct AddressController {
 
         var home: AddressInput { AddressInput(street: t(street), unit: t(unit), city: t(city), state: t(state).uppercased(), zip: t(zip)) }
         var mailing: AddressInput {
-            AddressInput(street: t(mailing_street), unit: t(mailing_unit), city: t(mailing_city), state: t(mailing_state).uppercased(), zip: t(mailing_zip))
+            AddressInput(
+                street: t(mailing_street), unit: t(mailing_unit), city: t(mailing_city), state: t(mailing_state).uppercased(),
+                zip: t(mailing_zip))
         }
         private func t(_ text: String?) -> String { (text ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
     }
@@ -114,11 +116,13 @@ struct AddressController {
         let choice = try? request.content.get(String.self, at: "choice")
         switch choice {
         case "suggested":
-            return try await save(request, home: pending.suggested, verified: true, mailing: pending.mailing, returnToReview: pending.returnToReview)
+            return try await save(
+                request, home: pending.suggested, verified: true, mailing: pending.mailing, returnToReview: pending.returnToReview)
         case "as_entered":
             // Kept as typed: coverage unknown, flagged for staff (verified = false).
             let typed = pending.typed
-            let kept = VerifiedAddress(street: typed.street, unit: typed.unit, city: typed.city, state: typed.state, zip: typed.zip, coverage: [])
+            let kept = VerifiedAddress(
+                street: typed.street, unit: typed.unit, city: typed.city, state: typed.state, zip: typed.zip, coverage: [])
             return try await save(request, home: kept, verified: false, mailing: pending.mailing, returnToReview: pending.returnToReview)
         default:
             var errors = FormErrors()
@@ -131,7 +135,9 @@ struct AddressController {
         request.browserSession[Self.pendingKey].flatMap { try? JSONDecoder().decode(Pending.self, from: Data($0.utf8)) }
     }
 
-    private func save(_ request: Request, home: VerifiedAddress, verified: Bool, mailing: AddressInput?, returnToReview: Bool) async throws -> Response {
+    private func save(_ request: Request, home: VerifiedAddress, verified: Bool, mailing: AddressInput?, returnToReview: Bool) async throws
+        -> Response
+    {
         let flow = request.flow
         let application = try await flow.draftCreatingIfNeeded()
         let response = try await request.db(.primary).transaction { db -> Response in
@@ -139,7 +145,9 @@ struct AddressController {
             application.$eligibilityAddress.id = try homeRecord.requireID()
             if let mailing {
                 let record = try await Self.upsert(
-                    VerifiedAddress(street: mailing.street, unit: mailing.unit, city: mailing.city, state: mailing.state, zip: mailing.zip, coverage: []),
+                    VerifiedAddress(
+                        street: mailing.street, unit: mailing.unit, city: mailing.city, state: mailing.state, zip: mailing.zip, coverage: []
+                    ),
                     verified: false, on: db)
                 application.$mailingAddress.id = try record.requireID()
             } else {
@@ -154,7 +162,8 @@ struct AddressController {
     /// Finds the shared record for this address or creates it. A verified lookup refreshes
     /// the verifier's coverage flags but never the admin's exceptions (original §10.17).
     static func upsert(_ address: VerifiedAddress, verified: Bool, on db: any Database) async throws -> Address {
-        let key = (verified ? "" : "unverified:") + AddressNormaliser.key(street: address.street, unit: address.unit, zip: address.zip)
+        let key =
+            (verified ? "" : "unverified:") + AddressNormaliser.key(street: address.street, unit: address.unit, zip: address.zip)
             + (verified ? "" : "|" + AddressNormaliser.canonical(address.city))
         if let existing = try await Address.query(on: db).filter(\.$normalisedKey == key).first() {
             if verified {
@@ -193,35 +202,55 @@ struct AddressController {
         }
     }
 
-    private func render(_ request: Request, _ form: Form, _ errors: FormErrors, notice: String? = nil, status: HTTPResponseStatus) async throws -> Response {
+    private func render(_ request: Request, _ form: Form, _ errors: FormErrors, notice: String? = nil, status: HTTPResponseStatus)
+        async throws -> Response
+    {
         let m = errors.resolved(request)
         func fields(_ prefix: String, _ values: AddressInput) -> [FormField] {
             [
-                .input(prefix + "street", label: "address.street", autocomplete: prefix.isEmpty ? "address-line1" : "shipping address-line1", value: values.street, errors: m),
-                .input(prefix + "unit", label: "address.unit", autocomplete: prefix.isEmpty ? "address-line2" : "shipping address-line2", required: false, value: values.unit, errors: m),
-                .input(prefix + "city", label: "address.city", autocomplete: prefix.isEmpty ? "address-level2" : "shipping address-level2", value: values.city, errors: m),
-                .input(prefix + "state", label: "address.state", hint: "address.state_hint", autocomplete: prefix.isEmpty ? "address-level1" : "shipping address-level1", value: values.state, errors: m),
-                .input(prefix + "zip", label: "address.zip", autocomplete: prefix.isEmpty ? "postal-code" : "shipping postal-code", inputmode: "numeric", value: values.zip, errors: m),
+                .input(
+                    prefix + "street", label: "address.street", autocomplete: prefix.isEmpty ? "address-line1" : "shipping address-line1",
+                    value: values.street, errors: m),
+                .input(
+                    prefix + "unit", label: "address.unit", autocomplete: prefix.isEmpty ? "address-line2" : "shipping address-line2",
+                    required: false, value: values.unit, errors: m),
+                .input(
+                    prefix + "city", label: "address.city", autocomplete: prefix.isEmpty ? "address-level2" : "shipping address-level2",
+                    value: values.city, errors: m),
+                .input(
+                    prefix + "state", label: "address.state", hint: "address.state_hint",
+                    autocomplete: prefix.isEmpty ? "address-level1" : "shipping address-level1", value: values.state, errors: m),
+                .input(
+                    prefix + "zip", label: "address.zip", autocomplete: prefix.isEmpty ? "postal-code" : "shipping postal-code",
+                    inputmode: "numeric", value: values.zip, errors: m),
             ]
         }
         let page = Page(
             header: StepHeader(request, step: .address, titleKey: "address.title", errors: errors, returnToReview: request.returnsToReview),
             notice: notice,
             home: fields("", form.home),
-            mailingSame: .choice("mailing_same", label: "address.mailing_same", options: [("yes", "answer.yes"), ("no", "answer.no")],
-                                 selected: [form.mailing_same ?? ""], errors: m),
+            mailingSame: .choice(
+                "mailing_same", label: "address.mailing_same", options: [("yes", "answer.yes"), ("no", "answer.no")],
+                selected: [form.mailing_same ?? ""], errors: m),
             mailing: fields("mailing_", form.mailing))
         return try await request.renderStep("application/address", page).response(status, for: request)
     }
 
-    private func renderConfirm(_ request: Request, _ pending: Pending, _ errors: FormErrors, status: HTTPResponseStatus) async throws -> Response {
+    private func renderConfirm(_ request: Request, _ pending: Pending, _ errors: FormErrors, status: HTTPResponseStatus) async throws
+        -> Response
+    {
         let typed = pending.typed, suggested = pending.suggested
         let page = ConfirmPage(
             header: StepHeader(request, step: .address, titleKey: "address.confirm_title", errors: errors),
             typed: [typed.unit.isEmpty ? typed.street : "\(typed.street) \(typed.unit)", "\(typed.city), \(typed.state) \(typed.zip)"],
-            suggested: [suggested.unit.isEmpty ? suggested.street : "\(suggested.street) \(suggested.unit)", "\(suggested.city), \(suggested.state) \(suggested.zip)"],
-            choice: .choice("choice", label: "address.confirm_question", options: [("suggested", "address.use_suggested"), ("as_entered", "address.use_typed")],
-                            selected: ["suggested"], errors: errors.resolved(request)))
+            suggested: [
+                suggested.unit.isEmpty ? suggested.street : "\(suggested.street) \(suggested.unit)",
+                "\(suggested.city), \(suggested.state) \(suggested.zip)",
+            ],
+            choice: .choice(
+                "choice", label: "address.confirm_question",
+                options: [("suggested", "address.use_suggested"), ("as_entered", "address.use_typed")],
+                selected: ["suggested"], errors: errors.resolved(request)))
         return try await request.renderStep("application/address-confirm", page).response(status, for: request)
     }
 }

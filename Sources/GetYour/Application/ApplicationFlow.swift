@@ -28,7 +28,8 @@ struct ApplicationFlow {
         let user = try request.currentUser
         let application = ApplicationRecord()
         application.$household.id = try household.requireID()
-        application.kind = try await ApplicationRecord.query(on: db)
+        application.kind =
+            try await ApplicationRecord.query(on: db)
             .filter(\.$household.$id == household.requireID()).count() == 0 ? .initial : .renewal
         application.status = .draft
         application.furthestStep = .address

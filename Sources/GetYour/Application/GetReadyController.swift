@@ -12,8 +12,9 @@ struct GetReadyController {
     func show(_ request: Request) async throws -> Response {
         if let redirect = try await request.flow.redirect(ifUnreachable: .getReady, try await request.flow.draft()) { return redirect }
         let programs = try await EligibilityProgram.active(on: request.db(.primary))
-        let page = Page(header: StepHeader(request, step: .getReady, titleKey: "get_ready.title"),
-                        documents: programs.map { "\($0.name(request.language)): \($0.document(request.language))" })
+        let page = Page(
+            header: StepHeader(request, step: .getReady, titleKey: "get_ready.title"),
+            documents: programs.map { "\($0.name(request.language)): \($0.document(request.language))" })
         return try await request.renderStep("application/get-ready", page).encodeResponse(for: request)
     }
 }

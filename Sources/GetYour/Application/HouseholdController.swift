@@ -19,7 +19,8 @@ struct HouseholdController {
     func show(_ request: Request) async throws -> Response {
         let draft = try await request.flow.draft()
         if let redirect = try await request.flow.redirect(ifUnreachable: .household, draft) { return redirect }
-        return try await render(request, Form(rent_own: draft?.rentOwn?.rawValue, duration: draft?.duration?.rawValue), FormErrors(), status: .ok)
+        return try await render(
+            request, Form(rent_own: draft?.rentOwn?.rawValue, duration: draft?.duration?.rawValue), FormErrors(), status: .ok)
     }
 
     func update(_ request: Request) async throws -> Response {
@@ -41,12 +42,15 @@ struct HouseholdController {
     private func render(_ request: Request, _ form: Form, _ errors: FormErrors, status: HTTPResponseStatus) async throws -> Response {
         let m = errors.resolved(request)
         let page = Page(
-            header: StepHeader(request, step: .household, titleKey: "household.title", errors: errors, returnToReview: request.returnsToReview),
-            rentOwn: .choice("rent_own", label: "household.rent_own", options: [("rent", "household.rent"), ("own", "household.own")],
-                             selected: [form.rent_own ?? ""], errors: m),
-            duration: .choice("duration", label: "household.duration",
-                              options: [("under_1", "household.under_1"), ("1_to_3", "household.1_to_3"), ("over_3", "household.over_3")],
-                              selected: [form.duration ?? ""], errors: m))
+            header: StepHeader(
+                request, step: .household, titleKey: "household.title", errors: errors, returnToReview: request.returnsToReview),
+            rentOwn: .choice(
+                "rent_own", label: "household.rent_own", options: [("rent", "household.rent"), ("own", "household.own")],
+                selected: [form.rent_own ?? ""], errors: m),
+            duration: .choice(
+                "duration", label: "household.duration",
+                options: [("under_1", "household.under_1"), ("1_to_3", "household.1_to_3"), ("over_3", "household.over_3")],
+                selected: [form.duration ?? ""], errors: m))
         return try await request.renderStep("application/household", page).response(status, for: request)
     }
 }

@@ -78,8 +78,9 @@ struct MembersController {
 
     func edit(_ request: Request) async throws -> Response {
         let (_, member) = try await owned(request)
-        return try await renderEdit(request, member: member,
-                                    Form(first_name: member.firstName, last_name: member.lastName, birthdate: member.birthdate), FormErrors(), status: .ok)
+        return try await renderEdit(
+            request, member: member,
+            Form(first_name: member.firstName, last_name: member.lastName, birthdate: member.birthdate), FormErrors(), status: .ok)
     }
 
     func update(_ request: Request) async throws -> Response {
@@ -130,8 +131,9 @@ struct MembersController {
 
     func validate(_ form: Form, today: CalendarDate) -> FormErrors {
         var errors = FormErrors()
-        ContactRules.checkNames(first: form.first_name, last: form.last_name, firstKey: "members.error.first_name",
-                                lastKey: "members.error.last_name", into: &errors)
+        ContactRules.checkNames(
+            first: form.first_name, last: form.last_name, firstKey: "members.error.first_name",
+            lastKey: "members.error.last_name", into: &errors)
         let birthdate = (form.birthdate ?? "").trimmingCharacters(in: .whitespaces)
         if birthdate.isEmpty {
             errors.add("birthdate", "members.error.birthdate_required")
@@ -146,29 +148,41 @@ struct MembersController {
         return errors
     }
 
-    private func renderList(_ request: Request, _ draft: ApplicationRecord, _ errors: FormErrors, status: HTTPResponseStatus) async throws -> Response {
+    private func renderList(_ request: Request, _ draft: ApplicationRecord, _ errors: FormErrors, status: HTTPResponseStatus) async throws
+        -> Response
+    {
         let members = try await Self.members(of: draft, on: request.db(.primary))
         let page = ListPage(
             header: StepHeader(request, step: .members, titleKey: "members.title", errors: errors, returnToReview: request.returnsToReview),
             members: members.map {
-                MemberRow(id: $0.id?.uuidString ?? "", name: $0.fullName, birthdate: $0.birthdate, isApplicant: $0.isApplicant, isComplete: $0.isComplete)
+                MemberRow(
+                    id: $0.id?.uuidString ?? "", name: $0.fullName, birthdate: $0.birthdate, isApplicant: $0.isApplicant,
+                    isComplete: $0.isComplete)
             })
         return try await request.renderStep("application/members", page).response(status, for: request)
     }
 
-    private func renderEdit(_ request: Request, member: HouseholdMember?, _ form: Form, _ errors: FormErrors, status: HTTPResponseStatus) async throws -> Response {
+    private func renderEdit(_ request: Request, member: HouseholdMember?, _ form: Form, _ errors: FormErrors, status: HTTPResponseStatus)
+        async throws -> Response
+    {
         let m = errors.resolved(request)
         let page = EditPage(
-            header: StepHeader(request, step: .members, titleKey: member == nil ? "members.new_title" : "members.edit_title", errors: errors,
-                               returnToReview: request.returnsToReview),
+            header: StepHeader(
+                request, step: .members, titleKey: member == nil ? "members.new_title" : "members.edit_title", errors: errors,
+                returnToReview: request.returnsToReview),
             isNew: member == nil,
             isApplicant: member?.isApplicant ?? false,
             action: member.flatMap { $0.id }.map { SiteURL.member.path($0.uuidString) } ?? SiteURL.memberNew.path(),
             fields: [
-                .input("first_name", label: "members.first_name", autocomplete: member?.isApplicant == true ? "given-name" : "off", value: form.first_name, errors: m),
-                .input("last_name", label: "members.last_name", autocomplete: member?.isApplicant == true ? "family-name" : "off", value: form.last_name, errors: m),
-                .input("birthdate", label: "members.birthdate", hint: "members.birthdate_hint", type: "date",
-                       autocomplete: member?.isApplicant == true ? "bday" : "off", value: form.birthdate, errors: m),
+                .input(
+                    "first_name", label: "members.first_name", autocomplete: member?.isApplicant == true ? "given-name" : "off",
+                    value: form.first_name, errors: m),
+                .input(
+                    "last_name", label: "members.last_name", autocomplete: member?.isApplicant == true ? "family-name" : "off",
+                    value: form.last_name, errors: m),
+                .input(
+                    "birthdate", label: "members.birthdate", hint: "members.birthdate_hint", type: "date",
+                    autocomplete: member?.isApplicant == true ? "bday" : "off", value: form.birthdate, errors: m),
             ])
         return try await request.renderStep("application/member-edit", page).response(status, for: request)
     }

@@ -42,7 +42,8 @@ struct ProgramsStepController {
         let response = try await db.transaction { db -> Response in
             try await ApplicationEligibilityProgram.query(on: db).filter(\.$application.$id == draft.requireID()).delete()
             for program in available where chosen.contains(program.slug) {
-                try await ApplicationEligibilityProgram(applicationID: try draft.requireID(), programID: try program.requireID()).create(on: db)
+                try await ApplicationEligibilityProgram(applicationID: try draft.requireID(), programID: try program.requireID()).create(
+                    on: db)
             }
             draft.noPrograms = none
             draft.programsAnswered = true
@@ -52,7 +53,9 @@ struct ProgramsStepController {
         // page lists them with a remove button.
         let orphaned = try await Document.query(on: db).filter(\.$application.$id == draft.requireID())
             .filter(\.$program.$id ~~ dropped.compactMap(\.id)).count()
-        if orphaned > 0 { request.browserSession[Self.noLongerNeededKey] = dropped.map { $0.name(request.language) }.joined(separator: ", ") }
+        if orphaned > 0 {
+            request.browserSession[Self.noLongerNeededKey] = dropped.map { $0.name(request.language) }.joined(separator: ", ")
+        }
         return response
     }
 
@@ -61,16 +64,22 @@ struct ProgramsStepController {
             .with(\.$program).all().map(\.program).sorted { $0.sort < $1.sort }
     }
 
-    private func render(_ request: Request, selected: Set<String>, none: Bool, _ errors: FormErrors, status: HTTPResponseStatus) async throws -> Response {
+    private func render(_ request: Request, selected: Set<String>, none: Bool, _ errors: FormErrors, status: HTTPResponseStatus)
+        async throws -> Response
+    {
         let programs = try await EligibilityProgram.active(on: request.db(.primary))
         let m = errors.resolved(request)
         var field = FormField(name: "programs", labelKey: "programs.question", hintKey: "programs.hint", error: m["programs"])
-        field.options = programs.map { FormField.Option(value: $0.slug, label: $0.name(request.language), checked: selected.contains($0.slug)) }
+        field.options = programs.map {
+            FormField.Option(value: $0.slug, label: $0.name(request.language), checked: selected.contains($0.slug))
+        }
         let page = Page(
-            header: StepHeader(request, step: .programs, titleKey: "programs.title", errors: errors, returnToReview: request.returnsToReview),
+            header: StepHeader(
+                request, step: .programs, titleKey: "programs.title", errors: errors, returnToReview: request.returnsToReview),
             programs: field,
-            none: FormField.choice("none", label: "programs.none_legend", hint: "programs.none_hint", options: [("yes", "programs.none")],
-                                   selected: none ? ["yes"] : [], errors: [:]))
+            none: FormField.choice(
+                "none", label: "programs.none_legend", hint: "programs.none_hint", options: [("yes", "programs.none")],
+                selected: none ? ["yes"] : [], errors: [:]))
         return try await request.renderStep("application/programs", page).response(status, for: request)
     }
 }

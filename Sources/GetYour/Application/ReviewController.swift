@@ -36,7 +36,9 @@ struct ReviewController {
     func submit(_ request: Request) async throws -> Response {
         guard let draft = try await request.flow.draft() else {
             // Already submitted (a double click or the back button): show the confirmation.
-            if try await request.flow.latestSubmitted() != nil { return request.redirect(to: SiteURL.submitted.path(), redirectType: .normal) }
+            if try await request.flow.latestSubmitted() != nil {
+                return request.redirect(to: SiteURL.submitted.path(), redirectType: .normal)
+            }
             return request.redirect(to: SiteURL.apply.path(), redirectType: .normal)
         }
         if let redirect = try await request.flow.redirect(ifUnreachable: .review, draft) { return redirect }
@@ -64,8 +66,9 @@ struct ReviewController {
             return request.redirect(to: SiteURL.apply.path(), redirectType: .normal)
         }
         let formatter = request.longDateFormatter
-        let page = SubmittedPage(layout: request.layout(titleKey: "submitted.title"), reference: reference,
-                                 submittedOn: application.submittedAt.map(formatter.string(from:)) ?? "")
+        let page = SubmittedPage(
+            layout: request.layout(titleKey: "submitted.title"), reference: reference,
+            submittedOn: application.submittedAt.map(formatter.string(from:)) ?? "")
         return try await request.view.render("application/submitted", page).encodeResponse(for: request)
     }
 
@@ -92,7 +95,9 @@ struct ReviewController {
         return missing
     }
 
-    private func render(_ request: Request, _ draft: ApplicationRecord, _ errors: FormErrors, status: HTTPResponseStatus) async throws -> Response {
+    private func render(_ request: Request, _ draft: ApplicationRecord, _ errors: FormErrors, status: HTTPResponseStatus) async throws
+        -> Response
+    {
         let db = request.db(.primary), messages = request.application.messages, language = request.language
         try await draft.$eligibilityAddress.load(on: db)
         try await draft.$mailingAddress.load(on: db)
@@ -110,29 +115,39 @@ struct ReviewController {
         }
         let sections = [
             Section(titleKey: "review.section.address", lines: addressLines, changeURL: SiteURL.address.path() + "?return=review"),
-            Section(titleKey: "review.section.household", lines: [
-                draft.rentOwn.map { t("household.\($0.rawValue)") } ?? t("review.not_answered"),
-                draft.duration.map { t("household.\($0.rawValue)") } ?? t("review.not_answered"),
-            ], changeURL: SiteURL.household.path() + "?return=review"),
-            Section(titleKey: "review.section.members",
-                    lines: [t("review.household_size", ["\(members.count)"])] + members.map { "\($0.fullName) — \($0.birthdate.isEmpty ? t("review.not_answered") : $0.birthdate)" },
-                    changeURL: SiteURL.members.path() + "?return=review"),
-            Section(titleKey: "review.section.programs",
-                    lines: draft.noPrograms ? [t("programs.none")] : (programs.isEmpty ? [t("review.not_answered")] : programs.map { $0.name(language) }),
-                    changeURL: SiteURL.programsStep.path() + "?return=review"),
-            Section(titleKey: "review.section.documents",
-                    lines: checklist.items.map { item in
-                        let name = item.member.map { t("documents.id_for", [$0.fullName]) } ?? t("documents.proof_for", [item.program?.name(language) ?? ""])
-                        return "\(name): " + (item.documents.isEmpty ? t("review.no_files") : t("review.files", ["\(item.documents.count)"]))
-                    },
-                    changeURL: SiteURL.documents.path() + "?return=review"),
+            Section(
+                titleKey: "review.section.household",
+                lines: [
+                    draft.rentOwn.map { t("household.\($0.rawValue)") } ?? t("review.not_answered"),
+                    draft.duration.map { t("household.\($0.rawValue)") } ?? t("review.not_answered"),
+                ], changeURL: SiteURL.household.path() + "?return=review"),
+            Section(
+                titleKey: "review.section.members",
+                lines: [t("review.household_size", ["\(members.count)"])]
+                    + members.map { "\($0.fullName) — \($0.birthdate.isEmpty ? t("review.not_answered") : $0.birthdate)" },
+                changeURL: SiteURL.members.path() + "?return=review"),
+            Section(
+                titleKey: "review.section.programs",
+                lines: draft.noPrograms
+                    ? [t("programs.none")] : (programs.isEmpty ? [t("review.not_answered")] : programs.map { $0.name(language) }),
+                changeURL: SiteURL.programsStep.path() + "?return=review"),
+            Section(
+                titleKey: "review.section.documents",
+                lines: checklist.items.map { item in
+                    let name =
+                        item.member.map { t("documents.id_for", [$0.fullName]) }
+                        ?? t("documents.proof_for", [item.program?.name(language) ?? ""])
+                    return "\(name): " + (item.documents.isEmpty ? t("review.no_files") : t("review.files", ["\(item.documents.count)"]))
+                },
+                changeURL: SiteURL.documents.path() + "?return=review"),
         ]
         let missing = try await Self.missing(draft, request)
         let page = Page(
             header: StepHeader(request, step: .review, titleKey: "review.title", errors: errors),
             sections: sections, missing: missing, complete: missing.isEmpty,
-            declaration: .choice("declaration", label: "review.declaration_legend", hint: "review.declaration_text",
-                                 options: [("yes", "review.declaration")], selected: [], errors: errors.resolved(request)))
+            declaration: .choice(
+                "declaration", label: "review.declaration_legend", hint: "review.declaration_text",
+                options: [("yes", "review.declaration")], selected: [], errors: errors.resolved(request)))
         return try await request.renderStep("application/review", page).response(status, for: request)
     }
 }

@@ -24,7 +24,9 @@ struct CreateStaffCommand: AsyncCommand {
         guard let role = signature.role.flatMap(User.Role.init(rawValue:)), role.isStaff else {
             throw CommandError.invalidArgument("--role must be verifier, coordinator or admin")
         }
-        let programs = (signature.program ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let programs = (signature.program ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
         if role == .coordinator, programs.isEmpty {
             throw CommandError.invalidArgument("a coordinator needs --program with the benefit program slug(s) they work on")
         }
@@ -40,12 +42,14 @@ struct CreateStaffCommand: AsyncCommand {
                 throw CommandError.invalidArgument("the two passwords differ")
             }
             if let problem = app.accounts.rules.problem(with: password, email: email, names: []) {
-                throw CommandError.invalidArgument(app.messages.text(problem, .en, [String(PasswordRules.minimumLength), String(PasswordRules.maximumLength)]))
+                throw CommandError.invalidArgument(
+                    app.messages.text(problem, .en, [String(PasswordRules.minimumLength), String(PasswordRules.maximumLength)]))
             }
             passwordHash = try await app.accounts.hasher.hash(password)
         }
-        let user = User(email: email, passwordHash: passwordHash, firstName: signature.firstName ?? "Staff",
-                        lastName: signature.lastName ?? role.rawValue.capitalized, phone: "", language: .en, role: role)
+        let user = User(
+            email: email, passwordHash: passwordHash, firstName: signature.firstName ?? "Staff",
+            lastName: signature.lastName ?? role.rawValue.capitalized, phone: "", language: .en, role: role)
         try await db.transaction { db in
             try await user.create(on: db)
             for slug in programs { try await StaffProgramScope(userID: try user.requireID(), programSlug: slug).create(on: db) }

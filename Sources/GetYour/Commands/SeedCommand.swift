@@ -78,9 +78,10 @@ enum ReferenceDataLoader {
     }
 
     static func signature(_ program: BenefitProgram) -> String {
-        let texts = [program.slug, program.nameEN, program.nameES, program.categoryEN, program.categoryES, program.descriptionEN,
-                     program.descriptionES, program.reviewPeriodEN, program.reviewPeriodES, program.learnMoreURL, program.externalFormURL]
+        let texts = [
+            program.slug, program.nameEN, program.nameES, program.categoryEN, program.categoryES, program.descriptionEN,
+            program.descriptionES, program.reviewPeriodEN, program.reviewPeriodES, program.learnMoreURL, program.externalFormURL,
+        ]
         return "\(texts)\(program.ceiling)\(program.requires)\(program.renewalYears)\(program.autoApply)\(program.active)\(program.sort)"
     }
 }
-

@@ -34,7 +34,9 @@ struct DocumentChecklist {
         for member in members {
             let mine = documents.filter { $0.purpose == .memberID && $0.$member.id == member.id }
             used.formUnion(mine.compactMap(\.id))
-            items.append(Item(key: "member-\(member.id!.uuidString.lowercased())", purpose: .memberID, member: member, program: nil, documents: mine))
+            items.append(
+                Item(key: "member-\(member.id!.uuidString.lowercased())", purpose: .memberID, member: member, program: nil, documents: mine)
+            )
         }
         for program in programs {
             let mine = documents.filter { $0.purpose == .programProof && $0.$program.id == program.id }

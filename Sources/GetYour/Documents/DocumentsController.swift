@@ -64,8 +64,9 @@ struct DocumentsController {
         let settings = request.application.settings
         // Refuse an obviously oversized request before reading it.
         let ceiling = settings.uploads.maxFileBytes * settings.uploads.maxFilesPerItem + 1_048_576
-        let receiver = UploadReceiver(temporaryFolder: settings.paths.dataDirectory.appendingPathComponent("tmp"),
-                                      maxFileBytes: settings.uploads.maxFileBytes, maxTotalBytes: ceiling)
+        let receiver = UploadReceiver(
+            temporaryFolder: settings.paths.dataDirectory.appendingPathComponent("tmp"),
+            maxFileBytes: settings.uploads.maxFileBytes, maxTotalBytes: ceiling)
         if let length = request.headers.first(name: .contentLength).flatMap(Int.init), length > ceiling { throw Abort(.payloadTooLarge) }
         try await receiver.receive(request) { try CSRF.verify($0, for: request) }
         defer { receiver.discard() }
@@ -172,9 +173,12 @@ struct DocumentsController {
         let response = try await request.application.documentStore.response(for: document.storageKey, on: request)
         let ext = DocumentRules.allowed[document.mimeType] ?? "bin"
         response.headers.replaceOrAdd(name: .contentType, value: document.mimeType)
-        response.headers.replaceOrAdd(name: .contentDisposition, value: "inline; filename=\"document-\(document.id!.uuidString.prefix(8).lowercased()).\(ext)\"")
+        response.headers.replaceOrAdd(
+            name: .contentDisposition, value: "inline; filename=\"document-\(document.id!.uuidString.prefix(8).lowercased()).\(ext)\"")
         response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
-        response.headers.replaceOrAdd(name: "Content-Security-Policy", value: "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'")
+        response.headers.replaceOrAdd(
+            name: "Content-Security-Policy",
+            value: "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'")
         response.headers.replaceOrAdd(name: .cacheControl, value: "private, no-store")
         return response
     }
@@ -195,15 +199,18 @@ struct DocumentsController {
         return request.application.messages.text("documents.proof_for", request.language, [item.program?.name(request.language) ?? ""])
     }
 
-    private func render(_ request: Request, _ draft: ApplicationRecord, _ errors: FormErrors, notice: String? = nil, status: HTTPResponseStatus) async throws -> Response {
+    private func render(
+        _ request: Request, _ draft: ApplicationRecord, _ errors: FormErrors, notice: String? = nil, status: HTTPResponseStatus
+    ) async throws -> Response {
         let checklist = try await DocumentChecklist.load(for: draft, on: request.db(.primary))
         let m = errors.resolved(request)
         let now = request.today
         func row(_ document: Document) -> FileRow {
-            FileRow(id: document.id!.uuidString, name: document.originalName,
-                    typeLabel: (DocumentRules.allowed[document.mimeType] ?? "").uppercased(),
-                    size: ByteCountFormatter.string(fromByteCount: Int64(document.byteSize), countStyle: .file),
-                    viewURL: SiteURL.document.path(document.id!.uuidString), deleteURL: SiteURL.documentDelete.path(document.id!.uuidString))
+            FileRow(
+                id: document.id!.uuidString, name: document.originalName,
+                typeLabel: (DocumentRules.allowed[document.mimeType] ?? "").uppercased(),
+                size: ByteCountFormatter.string(fromByteCount: Int64(document.byteSize), countStyle: .file),
+                viewURL: SiteURL.document.path(document.id!.uuidString), deleteURL: SiteURL.documentDelete.path(document.id!.uuidString))
         }
         let items = checklist.items.map { item -> ItemRow in
             let hint: String
@@ -214,14 +221,16 @@ struct DocumentsController {
                 hint = "documents.hint_program"
             }
             let detail = item.program.map { $0.document(request.language) }
-            return ItemRow(key: item.key, title: title(item, request) + (detail.map { " — \($0)" } ?? ""), hintKey: hint, done: item.isDone,
-                           files: item.documents.map(row), hasFiles: !item.documents.isEmpty, uploadURL: SiteURL.documentUpload.path(item.key),
-                           error: m["files-" + item.key], fieldID: "field-files-" + item.key.replacingOccurrences(of: "_", with: "-"))
+            return ItemRow(
+                key: item.key, title: title(item, request) + (detail.map { " — \($0)" } ?? ""), hintKey: hint, done: item.isDone,
+                files: item.documents.map(row), hasFiles: !item.documents.isEmpty, uploadURL: SiteURL.documentUpload.path(item.key),
+                error: m["files-" + item.key], fieldID: "field-files-" + item.key.replacingOccurrences(of: "_", with: "-"))
         }
         let dropped = request.browserSession[ProgramsStepController.noLongerNeededKey]
         if dropped != nil { request.browserSession[ProgramsStepController.noLongerNeededKey] = nil }
         let page = Page(
-            header: StepHeader(request, step: .documents, titleKey: "documents.title", errors: errors, returnToReview: request.returnsToReview),
+            header: StepHeader(
+                request, step: .documents, titleKey: "documents.title", errors: errors, returnToReview: request.returnsToReview),
             notice: notice, noLongerNeededNames: dropped, items: items, leftovers: checklist.noLongerNeeded.map(row),
             hasLeftovers: !checklist.noLongerNeeded.isEmpty,
             allowedTypes: "PDF, JPEG, PNG, HEIC, WebP",

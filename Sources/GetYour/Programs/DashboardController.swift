@@ -43,7 +43,9 @@ struct DashboardController {
     }
 
     func show(_ request: Request) async throws -> Response {
-        let notice = (try? request.query.get(String.self, at: "notice")).flatMap { ["applied", "feedback"].contains($0) ? "dashboard.notice.\($0)" : nil }
+        let notice = (try? request.query.get(String.self, at: "notice")).flatMap {
+            ["applied", "feedback"].contains($0) ? "dashboard.notice.\($0)" : nil
+        }
         return try await render(request, FormErrors(), notice: notice, feedback: (nil, nil), status: .ok)
     }
 
@@ -63,7 +65,8 @@ struct DashboardController {
             errors.add("programs", "dashboard.error.not_eligible", [program.name(request.language), Self.reasonText(reason, request)])
             return try await render(request, errors, feedback: (nil, nil), status: .unprocessableEntity)
         }
-        try await Enrollment.apply(householdID: try household.requireID(), programID: try program.requireID(), applicationID: application.id, on: db)
+        try await Enrollment.apply(
+            householdID: try household.requireID(), programID: try program.requireID(), applicationID: application.id, on: db)
         return request.redirect(to: SiteURL.dashboard.path() + "?notice=applied", redirectType: .normal)
     }
 
@@ -97,7 +100,9 @@ struct DashboardController {
         return request.application.messages.text(key, request.language)
     }
 
-    private func render(_ request: Request, _ errors: FormErrors, notice: String? = nil, feedback: (String?, String?), status: HTTPResponseStatus) async throws -> Response {
+    private func render(
+        _ request: Request, _ errors: FormErrors, notice: String? = nil, feedback: (String?, String?), status: HTTPResponseStatus
+    ) async throws -> Response {
         let db = request.db(.primary), language = request.language
         let household = try await request.flow.household()
         let draft = try await request.flow.draft()
@@ -142,10 +147,13 @@ struct DashboardController {
             statusKey: statusKey, statusMessage: application?.statusMessage, reference: application?.reference,
             hasDraft: draft != nil, submitted: application != nil, verified: application?.status == .verified,
             enrolled: enrolled, applied: applied, eligible: eligible, notEligible: notEligible,
-            hasEnrolled: !enrolled.isEmpty, hasApplied: !applied.isEmpty, hasEligible: !eligible.isEmpty, hasNotEligible: !notEligible.isEmpty,
-            rating: .choice("rating", label: "feedback.rating", hint: "feedback.rating_hint",
-                            options: (1...5).map { ("\($0)", "feedback.stars_\($0)") }, selected: [feedback.0 ?? ""], errors: m),
-            comment: .input("comment", label: "feedback.comment", hint: "feedback.comment_hint", required: false, value: feedback.1, errors: m))
+            hasEnrolled: !enrolled.isEmpty, hasApplied: !applied.isEmpty, hasEligible: !eligible.isEmpty,
+            hasNotEligible: !notEligible.isEmpty,
+            rating: .choice(
+                "rating", label: "feedback.rating", hint: "feedback.rating_hint",
+                options: (1...5).map { ("\($0)", "feedback.stars_\($0)") }, selected: [feedback.0 ?? ""], errors: m),
+            comment: .input(
+                "comment", label: "feedback.comment", hint: "feedback.comment_hint", required: false, value: feedback.1, errors: m))
         return try await request.view.render("programs/dashboard", page).response(status, for: request)
     }
 }

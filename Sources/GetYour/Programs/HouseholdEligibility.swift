@@ -29,7 +29,8 @@ enum AutoApply {
         guard let application = try await ApplicationRecord.find(applicationID, on: db), application.status != .draft else { return }
         let eligibility = try await HouseholdEligibility.load(for: application, on: db)
         for program in try await BenefitProgram.active(on: db) where program.autoApply && eligibility.check(program) == nil {
-            try await Enrollment.apply(householdID: application.$household.id, programID: try program.requireID(), applicationID: applicationID, on: db)
+            try await Enrollment.apply(
+                householdID: application.$household.id, programID: try program.requireID(), applicationID: applicationID, on: db)
         }
     }
 }

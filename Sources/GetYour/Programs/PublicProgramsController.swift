@@ -28,14 +28,18 @@ struct PublicProgramsController {
     static let serviceAreaFlag = "in_service_area"
 
     func landing(_ request: Request) async throws -> View {
-        try await request.view.render("landing/index", CheckPage(
-            layout: request.layout(titleKey: "landing.title"), summary: ErrorSummary(request, FormErrors()), resultKey: nil,
-            fields: Self.fields(AddressInput(street: "", unit: "", city: "", state: "CO", zip: ""), [:]))
+        try await request.view.render(
+            "landing/index",
+            CheckPage(
+                layout: request.layout(titleKey: "landing.title"), summary: ErrorSummary(request, FormErrors()), resultKey: nil,
+                fields: Self.fields(AddressInput(street: "", unit: "", city: "", state: "CO", zip: ""), [:])
+            )
             .with(programs: try await rows(request)))
     }
 
     func list(_ request: Request) async throws -> View {
-        try await request.view.render("programs/list", ListPage(layout: request.layout(titleKey: "public_programs.title"), programs: try await rows(request)))
+        try await request.view.render(
+            "programs/list", ListPage(layout: request.layout(titleKey: "public_programs.title"), programs: try await rows(request)))
     }
 
     func check(_ request: Request) async throws -> Response {
@@ -65,9 +69,12 @@ struct PublicProgramsController {
         return try await render(request, form, FormErrors(), result: result, status: .ok)
     }
 
-    private func render(_ request: Request, _ form: AddressInput, _ errors: FormErrors, result: String?, status: HTTPResponseStatus) async throws -> Response {
-        let page = CheckPage(layout: request.layout(titleKey: "address_check.title", hasErrors: !errors.isEmpty),
-                             summary: ErrorSummary(request, errors), resultKey: result, fields: Self.fields(form, errors.resolved(request)))
+    private func render(_ request: Request, _ form: AddressInput, _ errors: FormErrors, result: String?, status: HTTPResponseStatus)
+        async throws -> Response
+    {
+        let page = CheckPage(
+            layout: request.layout(titleKey: "address_check.title", hasErrors: !errors.isEmpty),
+            summary: ErrorSummary(request, errors), resultKey: result, fields: Self.fields(form, errors.resolved(request)))
         return try await request.view.render("programs/address-check", page).response(status, for: request)
     }
 
@@ -76,7 +83,8 @@ struct PublicProgramsController {
             .input("street", label: "address.street", autocomplete: "address-line1", value: form.street, errors: m),
             .input("unit", label: "address.unit", autocomplete: "address-line2", required: false, value: form.unit, errors: m),
             .input("city", label: "address.city", autocomplete: "address-level2", value: form.city, errors: m),
-            .input("state", label: "address.state", hint: "address.state_hint", autocomplete: "address-level1", value: form.state, errors: m),
+            .input(
+                "state", label: "address.state", hint: "address.state_hint", autocomplete: "address-level1", value: form.state, errors: m),
             .input("zip", label: "address.zip", autocomplete: "postal-code", inputmode: "numeric", value: form.zip, errors: m),
         ]
     }
@@ -87,8 +95,9 @@ struct PublicProgramsController {
 
     private func rows(_ request: Request) async throws -> [ProgramRow] {
         try await BenefitProgram.active(on: request.db(.primary)).map {
-            ProgramRow(name: $0.name(request.language), category: $0.category(request.language),
-                       description: $0.description(request.language), learnMoreURL: $0.learnMoreURL)
+            ProgramRow(
+                name: $0.name(request.language), category: $0.category(request.language),
+                description: $0.description(request.language), learnMoreURL: $0.learnMoreURL)
         }
     }
 }
@@ -124,9 +133,10 @@ struct ProofController {
         else { throw Abort(.notFound) }
         let formatter = request.longDateFormatter
         let user = try request.currentUser
-        let page = Page(layout: request.layout(titleKey: "proof.title"), name: "\(user.firstName) \(user.lastName)",
-                        reference: application.reference ?? "", verifiedOn: formatter.string(from: verifiedAt),
-                        today: formatter.string(from: Date()))
+        let page = Page(
+            layout: request.layout(titleKey: "proof.title"), name: "\(user.firstName) \(user.lastName)",
+            reference: application.reference ?? "", verifiedOn: formatter.string(from: verifiedAt),
+            today: formatter.string(from: Date()))
         return try await request.view.render("programs/proof", page).encodeResponse(for: request)
     }
 }

@@ -41,7 +41,9 @@ struct ReferenceData: Decodable, Sendable {
     enum Problem: Error, CustomStringConvertible {
         case invalid(String)
         var description: String {
-            switch self { case .invalid(let text): "settings/programs.toml: \(text)" }
+            switch self {
+            case .invalid(let text): "settings/programs.toml: \(text)"
+            }
         }
     }
 
@@ -53,7 +55,8 @@ struct ReferenceData: Decodable, Sendable {
 
     func validate() throws {
         for entry in eligibility_programs where IncomeLevel(entry.ami_level) == nil {
-            throw Problem.invalid("eligibility program \(entry.slug) has ami_level \"\(entry.ami_level)\", expected a fraction like \"0.30\"")
+            throw Problem.invalid(
+                "eligibility program \(entry.slug) has ami_level \"\(entry.ami_level)\", expected a fraction like \"0.30\"")
         }
         for entry in benefit_programs where IncomeLevel(entry.ceiling) == nil {
             throw Problem.invalid("benefit program \(entry.slug) has ceiling \"\(entry.ceiling)\", expected a fraction like \"0.60\"")
@@ -62,7 +65,9 @@ struct ReferenceData: Decodable, Sendable {
         for slug in slugs where slug.isEmpty || !slug.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }) {
             throw Problem.invalid("slug \"\(slug)\" must use lower-case letters, digits and _")
         }
-        if Set(eligibility_programs.map(\.slug)).count != eligibility_programs.count || Set(benefit_programs.map(\.slug)).count != benefit_programs.count {
+        if Set(eligibility_programs.map(\.slug)).count != eligibility_programs.count
+            || Set(benefit_programs.map(\.slug)).count != benefit_programs.count
+        {
             throw Problem.invalid("a slug appears twice")
         }
     }

@@ -9,6 +9,7 @@ struct StaffHomeController {
 
     func show(_ request: Request) async throws -> View {
         let user = try request.currentUser
-        return try await request.view.render("staff/home", Page(layout: request.layout(titleKey: "staff.title"), roleKey: "role.\(user.role.rawValue)"))
+        return try await request.view.render(
+            "staff/home", Page(layout: request.layout(titleKey: "staff.title"), roleKey: "role.\(user.role.rawValue)"))
     }
 }

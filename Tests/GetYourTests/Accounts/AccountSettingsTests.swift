@@ -19,9 +19,11 @@ struct AccountSettingsTests {
     @Test func detailsAndLanguageCanBeChanged() async throws {
         try await TestApp.run { app in
             let browser = try await signedIn(app)
-            let saved = try await browser.post("/settings/profile", [
-                ("first_name", "María"), ("last_name", "López Ruiz"), ("phone", "970.555.0199"), ("language", "es"),
-            ])
+            let saved = try await browser.post(
+                "/settings/profile",
+                [
+                    ("first_name", "María"), ("last_name", "López Ruiz"), ("phone", "970.555.0199"), ("language", "es"),
+                ])
             #expect(saved.headers.first(name: .location) == "/settings?saved=profile")
             let page = try await browser.follow(saved)
             #expect(page.text.contains("<html lang=\"es\">"))
@@ -33,9 +35,11 @@ struct AccountSettingsTests {
     @Test func badDetailsAreExplainedAndKept() async throws {
         try await TestApp.run { app in
             let browser = try await signedIn(app)
-            let response = try await browser.post("/settings/profile", [
-                ("first_name", ""), ("last_name", "López"), ("phone", "12345"), ("language", "en"),
-            ])
+            let response = try await browser.post(
+                "/settings/profile",
+                [
+                    ("first_name", ""), ("last_name", "López"), ("phone", "12345"), ("language", "en"),
+                ])
             #expect(response.status == .unprocessableEntity)
             #expect(response.text.contains("Enter your first name"))
             #expect(response.text.contains("value=\"12345\""))
@@ -48,16 +52,20 @@ struct AccountSettingsTests {
             let other = Browser(app)
             try await other.signIn(email: email, password: password)
             #expect(try await other.get("/settings").status == .ok)
-            let wrong = try await browser.post("/settings/password", [
-                ("current_password", "not my password"), ("password", "seven quiet harbour lights"),
-                ("password_confirmation", "seven quiet harbour lights"),
-            ])
+            let wrong = try await browser.post(
+                "/settings/password",
+                [
+                    ("current_password", "not my password"), ("password", "seven quiet harbour lights"),
+                    ("password_confirmation", "seven quiet harbour lights"),
+                ])
             #expect(wrong.status == .unprocessableEntity)
             #expect(wrong.text.contains("Your current password is not right"))
-            let changed = try await browser.post("/settings/password", [
-                ("current_password", password), ("password", "seven quiet harbour lights"),
-                ("password_confirmation", "seven quiet harbour lights"),
-            ])
+            let changed = try await browser.post(
+                "/settings/password",
+                [
+                    ("current_password", password), ("password", "seven quiet harbour lights"),
+                    ("password_confirmation", "seven quiet harbour lights"),
+                ])
             #expect(changed.headers.first(name: .location) == "/settings?saved=password")
             #expect(try await other.get("/apply").status == .seeOther)
             #expect(try await browser.get("/settings").status == .ok)
@@ -67,9 +75,11 @@ struct AccountSettingsTests {
     @Test func aNewEmailTakesEffectOnlyAfterItsLinkIsOpened() async throws {
         try await TestApp.run { app in
             let browser = try await signedIn(app)
-            let noPassword = try await browser.post("/settings/email", [("new_email", "maria.new@example.com"), ("email_change_password", "wrong")])
+            let noPassword = try await browser.post(
+                "/settings/email", [("new_email", "maria.new@example.com"), ("email_change_password", "wrong")])
             #expect(noPassword.status == .unprocessableEntity)
-            let requested = try await browser.post("/settings/email", [("new_email", "Maria.New@example.com"), ("email_change_password", password)])
+            let requested = try await browser.post(
+                "/settings/email", [("new_email", "Maria.New@example.com"), ("email_change_password", password)])
             #expect(requested.headers.first(name: .location) == "/settings?saved=email_sent")
             #expect(try await User.query(on: app.db(.primary)).first()?.email == email)
             let link = try #require(try app.lastLink(to: "maria.new@example.com"))

@@ -61,7 +61,8 @@ struct PasswordResetTests {
             let again = try await browser.get(link)
             #expect(again.status == .gone)
             #expect(again.text.contains("This link does not work any more"))
-            let replay = try await browser.post(link, [("password", "another fresh passphrase"), ("password_confirmation", "another fresh passphrase")])
+            let replay = try await browser.post(
+                link, [("password", "another fresh passphrase"), ("password_confirmation", "another fresh passphrase")])
             #expect(replay.status == .gone)
             #expect(try await Browser(app).signIn(email: email, password: newPassword).status == .seeOther)
         }

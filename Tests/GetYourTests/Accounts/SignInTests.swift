@@ -182,7 +182,8 @@ struct SignInTests {
 struct StaffAccountTests {
     @Test func theOneTimeLinkSetsTheFirstPasswordAndLeadsToTheStaffWorkspace() async throws {
         try await TestApp.run { app in
-            try await runCommand(app, "create-staff", "--email", "Coord@City.example", "--role", "coordinator", "--program", "grocery,recreation", "--link")
+            try await runCommand(
+                app, "create-staff", "--email", "Coord@City.example", "--role", "coordinator", "--program", "grocery,recreation", "--link")
             let staff = try #require(try await User.find(email: "coord@city.example", on: app.db(.primary)))
             #expect(staff.role == .coordinator)
             #expect(try await StaffProgramScope.query(on: app.db(.primary)).count() == 2)
@@ -195,7 +196,9 @@ struct StaffAccountTests {
             let browser = Browser(app)
             let form = try await browser.get("/password-reset/\(secret)")
             #expect(form.text.contains("Choose your password"))
-            let set = try await browser.post("/password-reset/\(secret)", [("password", "lantern copper willow ridge"), ("password_confirmation", "lantern copper willow ridge")])
+            let set = try await browser.post(
+                "/password-reset/\(secret)",
+                [("password", "lantern copper willow ridge"), ("password_confirmation", "lantern copper willow ridge")])
             #expect(set.headers.first(name: .location) == "/login?password_set=1")
             let signedIn = try await browser.signIn(email: "coord@city.example", password: "lantern copper willow ridge")
             #expect(signedIn.headers.first(name: .location) == "/staff")
@@ -207,10 +210,16 @@ struct StaffAccountTests {
 
     @Test func aCoordinatorNeedsAProgramAndEmailsStayUnique() async throws {
         try await TestApp.run { app in
-            await #expect(throws: (any Error).self) { try await runCommand(app, "create-staff", "--email", "c@city.example", "--role", "coordinator", "--link") }
-            await #expect(throws: (any Error).self) { try await runCommand(app, "create-staff", "--email", "c@city.example", "--role", "resident", "--link") }
+            await #expect(throws: (any Error).self) {
+                try await runCommand(app, "create-staff", "--email", "c@city.example", "--role", "coordinator", "--link")
+            }
+            await #expect(throws: (any Error).self) {
+                try await runCommand(app, "create-staff", "--email", "c@city.example", "--role", "resident", "--link")
+            }
             try await runCommand(app, "create-staff", "--email", "v@city.example", "--role", "verifier", "--link")
-            await #expect(throws: (any Error).self) { try await runCommand(app, "create-staff", "--email", "V@city.example", "--role", "admin", "--link") }
+            await #expect(throws: (any Error).self) {
+                try await runCommand(app, "create-staff", "--email", "V@city.example", "--role", "admin", "--link")
+            }
             #expect(try await User.query(on: app.db(.primary)).count() == 1)
         }
     }

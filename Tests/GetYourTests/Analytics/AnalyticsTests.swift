@@ -82,8 +82,10 @@ struct AnalyticsTests {
             logger: Logger(label: "test")
         ) { fatalError("not written in this test") }
         for index in 0..<150 {
-            recorder.record(RequestLogRow(requestID: "\(index)", method: "GET", route: "/", status: 200,
-                                          durationMicroseconds: 1, role: "anonymous", occurredAt: Date()))
+            recorder.record(
+                RequestLogRow(
+                    requestID: "\(index)", method: "GET", route: "/", status: 200,
+                    durationMicroseconds: 1, role: "anonymous", occurredAt: Date()))
         }
         #expect(recorder.droppedCount == 50)
     }

@@ -76,7 +76,9 @@ struct ApplicationJourneyTests {
             let browser = Browser(app)
             try await browser.signUp()
             try await browser.get("/apply/address")
-            try await browser.post("/apply/address", [("street", "300 Civic Center Dr"), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80521"), ("mailing_same", "yes")])
+            try await browser.post(
+                "/apply/address",
+                [("street", "300 Civic Center Dr"), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80521"), ("mailing_same", "yes")])
             try await browser.get("/apply/household")
             try await browser.post("/apply/household", [("rent_own", "own"), ("duration", "over_3")])
             try await browser.post("/logout")
@@ -86,7 +88,9 @@ struct ApplicationJourneyTests {
             let resume = try await again.get("/apply")
             #expect(resume.headers.first(name: .location) == "/apply/members")
             let household = try await again.get("/apply/household")
-            #expect(household.text.contains("value=\"own\" id=\"field-rent-own-own\" checked") || household.text.contains("value=\"own\" id=\"field-rent-own\" checked"))
+            #expect(
+                household.text.contains("value=\"own\" id=\"field-rent-own-own\" checked")
+                    || household.text.contains("value=\"own\" id=\"field-rent-own\" checked"))
             let address = try await again.get("/apply/address")
             #expect(address.text.contains("value=\"300 Civic Center Dr\""))
         }
@@ -118,7 +122,9 @@ struct ApplicationJourneyTests {
             let browser = Browser(app)
             try await browser.signUp()
             try await browser.get("/apply/address")
-            try await browser.post("/apply/address", [("street", "300 Civic Center Dr"), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80521"), ("mailing_same", "yes")])
+            try await browser.post(
+                "/apply/address",
+                [("street", "300 Civic Center Dr"), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80521"), ("mailing_same", "yes")])
             let members = try await HouseholdMember.query(on: app.db(.primary)).all()
             #expect(members.count == 1)
             #expect(members.first?.isApplicant == true && members.first?.fullName == "Maria Lopez")

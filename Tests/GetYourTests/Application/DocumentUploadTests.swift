@@ -57,7 +57,8 @@ struct DocumentUploadTests {
         try await TestApp.run { app in
             let (browser, item) = try await atDocuments(app)
             let before = try await Document.query(on: app.db(.primary)).count()
-            let response = try await browser.upload(item: item, files: [("id.jpg", try Fixture.bytes("id-card.jpg")), ("notes.pdf", try Fixture.bytes("notes-renamed.pdf"))])
+            let response = try await browser.upload(
+                item: item, files: [("id.jpg", try Fixture.bytes("id-card.jpg")), ("notes.pdf", try Fixture.bytes("notes-renamed.pdf"))])
             #expect(response.status == .unprocessableEntity)
             #expect(try await Document.query(on: app.db(.primary)).count() == before)
         }
@@ -78,10 +79,12 @@ struct DocumentUploadTests {
     @Test func severalFilesPerItemAreStoredUnderRandomKeysWithTheirDetectedType() async throws {
         try await TestApp.run { app in
             let (browser, item) = try await atDocuments(app)
-            let response = try await browser.upload(item: item, files: [
-                ("front.jpg", try Fixture.bytes("id-card.jpg")), ("back.png", try Fixture.bytes("benefit-letter.png")),
-                ("scan.webp", try Fixture.bytes("snap-card.webp")),
-            ])
+            let response = try await browser.upload(
+                item: item,
+                files: [
+                    ("front.jpg", try Fixture.bytes("id-card.jpg")), ("back.png", try Fixture.bytes("benefit-letter.png")),
+                    ("scan.webp", try Fixture.bytes("snap-card.webp")),
+                ])
             #expect(response.status == .seeOther)
             let documents = try await Document.query(on: app.db(.primary)).filter(\.$purpose == .memberID).all()
             #expect(Set(documents.map(\.mimeType)).isSuperset(of: ["image/jpeg", "image/png", "image/webp"]))
@@ -128,7 +131,8 @@ struct UploadLimitTests {
             try await browser.applyUpToReview()
             let item = try #require(try await browser.checklistItems().first)
             try await browser.get("/apply/documents")
-            let response = try await browser.upload(item: item, files: [("a.jpg", try Fixture.bytes("id-card.jpg")), ("b.jpg", try Fixture.bytes("id-card.jpg"))])
+            let response = try await browser.upload(
+                item: item, files: [("a.jpg", try Fixture.bytes("id-card.jpg")), ("b.jpg", try Fixture.bytes("id-card.jpg"))])
             #expect(response.status == .unprocessableEntity)
             #expect(response.text.contains("at most 2 files"))
             #expect(try await Document.query(on: app.db(.primary)).count() == 3)

@@ -18,14 +18,19 @@ struct IsolationTests {
             let sam = Browser(app)
             try await sam.signUp(email: "sam.reyes@example.com")
             try await sam.get("/apply/address")
-            try await sam.post("/apply/address", [("street", "4821 Aspen Ridge Dr"), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80528"), ("mailing_same", "yes")])
+            try await sam.post(
+                "/apply/address",
+                [("street", "4821 Aspen Ridge Dr"), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80528"), ("mailing_same", "yes")])
             try await sam.post("/apply/household", [("rent_own", "own"), ("duration", "over_3")])
             try await sam.get("/apply/members")
 
             let probe = try await sam.get("/documents/\(document.id!.uuidString)")
             #expect(probe.status == .notFound)
             #expect(try await sam.get("/apply/members/\(member.id!.uuidString)").status == .notFound)
-            #expect(try await sam.post("/apply/members/\(member.id!.uuidString)", [("first_name", "X"), ("last_name", "Y"), ("birthdate", "2000-01-01")]).status == .notFound)
+            #expect(
+                try await sam.post(
+                    "/apply/members/\(member.id!.uuidString)", [("first_name", "X"), ("last_name", "Y"), ("birthdate", "2000-01-01")]
+                ).status == .notFound)
             #expect(try await sam.post("/apply/members/\(member.id!.uuidString)/delete").status == .notFound)
             #expect(try await sam.post("/apply/documents/file/\(document.id!.uuidString)/delete").status == .notFound)
 

@@ -9,7 +9,8 @@ import VaporTesting
 @Suite("Step validation (P3)")
 struct StepValidationTests {
     static let goodAddress: [(String, String)] = [
-        ("street", "300 Civic Center Dr"), ("unit", ""), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80521"), ("mailing_same", "yes"),
+        ("street", "300 Civic Center Dr"), ("unit", ""), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80521"),
+        ("mailing_same", "yes"),
     ]
 
     func started(_ app: Application) async throws -> Browser {
@@ -44,7 +45,10 @@ struct StepValidationTests {
         try await TestApp.run { app in
             let browser = try await started(app)
             var form = Self.goodAddress.filter { $0.0 != "mailing_same" }
-            form += [("mailing_same", "no"), ("mailing_street", "PO Box 12"), ("mailing_city", ""), ("mailing_state", "CO"), ("mailing_zip", "80522")]
+            form += [
+                ("mailing_same", "no"), ("mailing_street", "PO Box 12"), ("mailing_city", ""), ("mailing_state", "CO"),
+                ("mailing_zip", "80522"),
+            ]
             let response = try await browser.post("/apply/address", form)
             #expect(response.status == .unprocessableEntity)
             #expect(response.text.contains("href=\"#field-mailing-city\""))
@@ -55,7 +59,9 @@ struct StepValidationTests {
     @Test func anUnknownAddressIsNotFoundAndKept() async throws {
         try await TestApp.run { app in
             let browser = try await started(app)
-            let response = try await browser.post("/apply/address", [("street", "1 Nowhere Lane"), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80521"), ("mailing_same", "yes")])
+            let response = try await browser.post(
+                "/apply/address",
+                [("street", "1 Nowhere Lane"), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80521"), ("mailing_same", "yes")])
             #expect(response.status == .unprocessableEntity)
             #expect(response.text.contains("We could not find this address"))
             #expect(response.text.contains("value=\"1 Nowhere Lane\""))
@@ -65,7 +71,9 @@ struct StepValidationTests {
     @Test func aCorrectionIsOfferedAndEitherChoiceIsSaved() async throws {
         try await TestApp.run { app in
             let browser = try await started(app)
-            let typed = [("street", "300 civic center drive"), ("city", "fort collins"), ("state", "co"), ("zip", "80521"), ("mailing_same", "yes")]
+            let typed = [
+                ("street", "300 civic center drive"), ("city", "fort collins"), ("state", "co"), ("zip", "80521"), ("mailing_same", "yes"),
+            ]
             let response = try await browser.post("/apply/address", typed)
             #expect(response.headers.first(name: .location) == "/apply/address/confirm")
             let confirm = try await browser.follow(response)
@@ -117,7 +125,9 @@ struct StepValidationTests {
             let response = try await browser.post("/apply/household", form)
             #expect(response.status == .unprocessableEntity)
             #expect(response.text.contains(message))
-            if form.contains(where: { $0 == ("duration", "1_to_3") }) { #expect(response.text.contains("value=\"1_to_3\" id=\"field-duration-1_to_3\" checked")) }
+            if form.contains(where: { $0 == ("duration", "1_to_3") }) {
+                #expect(response.text.contains("value=\"1_to_3\" id=\"field-duration-1_to_3\" checked"))
+            }
         }
     }
 

@@ -38,7 +38,9 @@ final class StubAddressServices: Sendable {
         app.get("addresses", "v3", "address") { request -> Response in
             let stub = holder.withLock { $0 }!
             if let status = stub.failWith.withLock({ $0 }) { return Response(status: status) }
-            guard request.headers.first(name: .authorization)?.hasPrefix("Bearer token-") == true else { return Response(status: .unauthorized) }
+            guard request.headers.first(name: .authorization)?.hasPrefix("Bearer token-") == true else {
+                return Response(status: .unauthorized)
+            }
             let street = (try? request.query.get(String.self, at: "streetAddress")) ?? ""
             stub.lookups.withLock { $0.append(street) }
             let known = ["300 CIVIC CENTER DR": ("FORT COLLINS", "80521"), "1200 COUNTY RD 54G": ("LAPORTE", "80535")]
@@ -46,13 +48,15 @@ final class StubAddressServices: Sendable {
             guard let (city, zip) = known[key] else {
                 return Response(status: .notFound, body: .init(string: #"{"error":{"message":"Address Not Found."}}"#))
             }
-            let json = #"{"firm":"","address":{"streetAddress":"\#(key)","secondaryAddress":"","city":"\#(city)","state":"CO","ZIPCode":"\#(zip)","ZIPPlus4":"2713"},"additionalInfo":{"DPVConfirmation":"Y"},"corrections":[],"matches":[{"code":"31","text":"Single Response - exact match"}]}"#
+            let json =
+                #"{"firm":"","address":{"streetAddress":"\#(key)","secondaryAddress":"","city":"\#(city)","state":"CO","ZIPCode":"\#(zip)","ZIPPlus4":"2713"},"additionalInfo":{"DPVConfirmation":"Y"},"corrections":[],"matches":[{"code":"31","text":"Single Response - exact match"}]}"#
             return Response(status: .ok, headers: ["Content-Type": "application/json"], body: .init(string: json))
         }
         app.get("geocode", "findAddressCandidates") { request -> Response in
             let line = (try? request.query.get(String.self, at: "SingleLine")) ?? ""
             let inTown = line.contains("CIVIC CENTER")
-            let json = #"{"candidates":[{"address":"x","location":{"x":\#(inTown ? 3128000 : 3100000),"y":1450000},"score":\#(inTown ? 98 : 95)}]}"#
+            let json =
+                #"{"candidates":[{"address":"x","location":{"x":\#(inTown ? 3128000 : 3100000),"y":1450000},"score":\#(inTown ? 98 : 95)}]}"#
             return Response(status: .ok, headers: ["Content-Type": "application/json"], body: .init(string: json))
         }
         for layer in ["service", "city"] {
@@ -111,7 +115,8 @@ struct USPSVerifierTests {
             }
             #expect(found.street == "300 CIVIC CENTER DR" && found.city == "FORT COLLINS")
             #expect(found.coverage == ["in_service_area", "city_covered"])
-            let corrected = try await app.addressVerifier.verify(AddressInput(street: "300 Civic Center Drive", unit: "", city: "Fort Collins", state: "CO", zip: "80521"))
+            let corrected = try await app.addressVerifier.verify(
+                AddressInput(street: "300 Civic Center Drive", unit: "", city: "Fort Collins", state: "CO", zip: "80521"))
             guard case .suggestion(let suggestion) = corrected else {
                 Issue.record("a differently written address should come back as a suggestion")
                 return
@@ -124,13 +129,16 @@ struct USPSVerifierTests {
 
     @Test func anOutOfAreaAddressHasNoCoverageAndAnUnknownOneIsNotFound() async throws {
         try await withStub { _, app in
-            let outside = try await app.addressVerifier.verify(AddressInput(street: "1200 County Rd 54G", unit: "", city: "Laporte", state: "CO", zip: "80535"))
+            let outside = try await app.addressVerifier.verify(
+                AddressInput(street: "1200 County Rd 54G", unit: "", city: "Laporte", state: "CO", zip: "80535"))
             guard case .exact(let found) = outside else {
                 Issue.record("expected a standardised address, got \(outside)")
                 return
             }
             #expect(found.coverage.isEmpty)
-            #expect(try await app.addressVerifier.verify(AddressInput(street: "1 Nowhere Ln", unit: "", city: "X", state: "CO", zip: "80521")) == .notFound)
+            #expect(
+                try await app.addressVerifier.verify(AddressInput(street: "1 Nowhere Ln", unit: "", city: "X", state: "CO", zip: "80521"))
+                    == .notFound)
         }
     }
 
@@ -166,11 +174,16 @@ struct USPSVerifierTests {
     }
 
     @Test func uspsSettingsNameTheirMissingSecrets() throws {
-        #expect(throws: SettingsError.missingSecrets(environment: "local", variables: ["GETYOUR_ADDRESS_USPS_CLIENT_ID", "GETYOUR_ADDRESS_USPS_CLIENT_SECRET"])) {
-            try Settings.load(root: TestApp.root, environmentVariables: [
-                "GETYOUR_ADDRESS_VERIFIER": "usps", "GETYOUR_ADDRESS_GEOCODER_URL": "https://gis.example/geocode",
-                "GETYOUR_ADDRESS_COVERAGE_LAYERS": "in_service_area=https://gis.example/26/query",
-            ])
+        #expect(
+            throws: SettingsError.missingSecrets(
+                environment: "local", variables: ["GETYOUR_ADDRESS_USPS_CLIENT_ID", "GETYOUR_ADDRESS_USPS_CLIENT_SECRET"])
+        ) {
+            try Settings.load(
+                root: TestApp.root,
+                environmentVariables: [
+                    "GETYOUR_ADDRESS_VERIFIER": "usps", "GETYOUR_ADDRESS_GEOCODER_URL": "https://gis.example/geocode",
+                    "GETYOUR_ADDRESS_COVERAGE_LAYERS": "in_service_area=https://gis.example/26/query",
+                ])
         }
     }
 }

@@ -28,7 +28,8 @@ struct CSRFAndSessionTests {
             let missing = try await browser.post("/test/form", [("note", "hello")], csrf: false)
             #expect(missing.status == .forbidden)
             #expect(missing.text.contains("This page has expired"))
-            let wrong = try await browser.post("/test/form", [("note", "hello"), ("csrf_token", String(repeating: "A", count: 43))], csrf: false)
+            let wrong = try await browser.post(
+                "/test/form", [("note", "hello"), ("csrf_token", String(repeating: "A", count: 43))], csrf: false)
             #expect(wrong.status == .forbidden)
             // A token without the matching cookie (another browser's token) is refused too.
             let stranger = Browser(app)

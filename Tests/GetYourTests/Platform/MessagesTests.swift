@@ -15,7 +15,8 @@ struct MessagesTests {
     /// Every `#t("…")` key a template uses must exist, or the page would show the raw key.
     @Test func everyKeyUsedByATemplateExists() throws {
         let templates = TestApp.root.appendingPathComponent("Templates")
-        let files = FileManager.default.enumerator(at: templates, includingPropertiesForKeys: nil)?
+        let files =
+            FileManager.default.enumerator(at: templates, includingPropertiesForKeys: nil)?
             .compactMap { $0 as? URL }.filter { $0.pathExtension == "leaf" } ?? []
         #expect(!files.isEmpty)
         let pattern = try Regex(#"#t\("([a-z0-9_.]+)""#)

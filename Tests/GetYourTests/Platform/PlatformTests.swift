@@ -91,10 +91,11 @@ struct PlatformTests {
         }
     }
 
-    @Test(arguments: [
-        ("local", "TESTING — not the real service"), ("dev", "TESTING — not the real service"),
-        ("stage", "STAGING — for testing only"), ("production", nil),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("local", "TESTING — not the real service"), ("dev", "TESTING — not the real service"),
+            ("stage", "STAGING — for testing only"), ("production", nil),
+        ] as [(String, String?)])
     func theEnvironmentBannerShowsOutsideProduction(environment: String, banner: String?) async throws {
         try await TestApp.run(try TestApp.settings(environment)) { app in
             let page = try await Browser(app).get("/").text

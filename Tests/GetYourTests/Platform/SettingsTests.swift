@@ -36,11 +36,14 @@ struct SettingsTests {
     @Test func environmentVariablesBeatTheSecretsFileWhichBeatsTheTrackedFile() throws {
         let root = try scratchRoot(files: [
             "dev.toml": "[session]\nidle_minutes = 10\nabsolute_hours = 5\n[uploads]\nmax_file_mb = 7\n",
-            "secrets.dev.toml": "[security]\nsecret_key = \"from-file\"\n[session]\nidle_minutes = 11\n[database]\nprimary_url = \"postgres://a:b@127.0.0.1/p\"\nanalytics_url = \"postgres://a:b@127.0.0.1/a\"\n",
+            "secrets.dev.toml":
+                "[security]\nsecret_key = \"from-file\"\n[session]\nidle_minutes = 11\n[database]\nprimary_url = \"postgres://a:b@127.0.0.1/p\"\nanalytics_url = \"postgres://a:b@127.0.0.1/a\"\n",
         ])
-        let settings = try Settings.load(root: root, environmentVariables: [
-            "GETYOUR_ENV": "dev", "GETYOUR_SESSION_IDLE_MINUTES": "12",
-        ])
+        let settings = try Settings.load(
+            root: root,
+            environmentVariables: [
+                "GETYOUR_ENV": "dev", "GETYOUR_SESSION_IDLE_MINUTES": "12",
+            ])
         #expect(settings.session.idleTimeout == 12 * 60)  // environment wins
         #expect(settings.security.secretKey == "from-file")  // secrets file fills in
         #expect(settings.session.absoluteTimeout == 5 * 3600)  // tracked file
@@ -50,18 +53,24 @@ struct SettingsTests {
 
     @Test(arguments: ["dev", "stage", "production"])
     func startUpOutsideLocalNamesEveryMissingSecret(environment: String) throws {
-        #expect(throws: SettingsError.missingSecrets(environment: environment, variables: [
-            "GETYOUR_DATABASE_PRIMARY_URL", "GETYOUR_DATABASE_ANALYTICS_URL", "GETYOUR_SECURITY_SECRET_KEY",
-        ])) {
+        #expect(
+            throws: SettingsError.missingSecrets(
+                environment: environment,
+                variables: [
+                    "GETYOUR_DATABASE_PRIMARY_URL", "GETYOUR_DATABASE_ANALYTICS_URL", "GETYOUR_SECURITY_SECRET_KEY",
+                ])
+        ) {
             try Settings.load(root: TestApp.root, environmentVariables: ["GETYOUR_ENV": environment])
         }
     }
 
     @Test func theMissingSecretMessageNamesVariablesNotValues() throws {
         do {
-            _ = try Settings.load(root: TestApp.root, environmentVariables: [
-                "GETYOUR_ENV": "production", "GETYOUR_SECURITY_SECRET_KEY": "s3cr3t-value",
-            ])
+            _ = try Settings.load(
+                root: TestApp.root,
+                environmentVariables: [
+                    "GETYOUR_ENV": "production", "GETYOUR_SECURITY_SECRET_KEY": "s3cr3t-value",
+                ])
             Issue.record("expected a failure")
         } catch let error as SettingsError {
             let text = error.description
@@ -82,13 +91,17 @@ struct SettingsTests {
         #expect(throws: SettingsError.unknownEnvironment("prod")) {
             try Settings.load(root: TestApp.root, environmentVariables: ["GETYOUR_ENV": "prod"])
         }
-        #expect(throws: SettingsError.invalidValues([
-            "GETYOUR_SECURITY_HSTS must be true or false",
-            "GETYOUR_SESSION_IDLE_MINUTES must be a whole number from 1 to 1440",
-        ])) {
-            try Settings.load(root: TestApp.root, environmentVariables: [
-                "GETYOUR_SESSION_IDLE_MINUTES": "forever", "GETYOUR_SECURITY_HSTS": "maybe",
+        #expect(
+            throws: SettingsError.invalidValues([
+                "GETYOUR_SECURITY_HSTS must be true or false",
+                "GETYOUR_SESSION_IDLE_MINUTES must be a whole number from 1 to 1440",
             ])
+        ) {
+            try Settings.load(
+                root: TestApp.root,
+                environmentVariables: [
+                    "GETYOUR_SESSION_IDLE_MINUTES": "forever", "GETYOUR_SECURITY_HSTS": "maybe",
+                ])
         }
     }
 

@@ -7,8 +7,10 @@ import VaporTesting
 
 extension Browser {
     /// A submitted application at `street` with the given eligibility programs.
-    func submitApplication(email: String = "maria.lopez@example.com", programs: [String] = ["snap"],
-                           address: [(String, String)]? = nil) async throws {
+    func submitApplication(
+        email: String = "maria.lopez@example.com", programs: [String] = ["snap"],
+        address: [(String, String)]? = nil
+    ) async throws {
         try await applyUpToReview(email: email, programs: programs)
         if let address {
             try await get("/apply/address?return=review")
@@ -32,7 +34,9 @@ extension Browser {
 
 @Suite("Dashboard, eligibility and enrollments (P3 step 11, P4)")
 struct DashboardTests {
-    static let outOfArea: [(String, String)] = [("street", "1200 County Road 54G"), ("unit", ""), ("city", "Laporte"), ("state", "CO"), ("zip", "80535")]
+    static let outOfArea: [(String, String)] = [
+        ("street", "1200 County Road 54G"), ("unit", ""), ("city", "Laporte"), ("state", "CO"), ("zip", "80535"),
+    ]
 
     @Test func aSNAPHouseholdSeesExactlyTheProgramsWhoseCeilingIsAtLeastItsLevel() async throws {
         try await TestApp.run { app in
@@ -52,7 +56,8 @@ struct DashboardTests {
             try await browser.submitApplication(programs: ["leap"])  // 60 % AMI
             #expect(try await browser.dashboardSection("Applied") == ["Transit and e-scooter access"])
             #expect(try await browser.dashboardSection("You can apply") == ["Discounted Internet"])
-            #expect(try await browser.dashboardSection("Not available to your household") == ["Grocery Tax Rebate", "Recreation Reduced Fee"])
+            #expect(
+                try await browser.dashboardSection("Not available to your household") == ["Grocery Tax Rebate", "Recreation Reduced Fee"])
             #expect(try await browser.get("/dashboard").text.contains("income level is above this program"))
         }
     }
@@ -63,7 +68,10 @@ struct DashboardTests {
             try await browser.submitApplication(programs: ["snap"], address: Self.outOfArea)
             #expect(try await browser.dashboardSection("Applied") == ["Transit and e-scooter access"])
             #expect(try await browser.dashboardSection("You can apply") == [])
-            #expect(try await browser.dashboardSection("Not available to your household") == ["Grocery Tax Rebate", "Recreation Reduced Fee", "Discounted Internet"])
+            #expect(
+                try await browser.dashboardSection("Not available to your household") == [
+                    "Grocery Tax Rebate", "Recreation Reduced Fee", "Discounted Internet",
+                ])
             #expect(try await browser.get("/dashboard").text.contains("outside the area this program serves"))
         }
     }

@@ -22,7 +22,10 @@ struct PublicPagesTests {
     }
 
     @Test(arguments: [
-        ([("street", "300 Civic Center Dr"), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80521")], "is in the Get-Your service area"),
+        (
+            [("street", "300 Civic Center Dr"), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80521")],
+            "is in the Get-Your service area"
+        ),
         ([("street", "1200 County Road 54G"), ("city", "Laporte"), ("state", "CO"), ("zip", "80535")], "is outside our service area"),
         ([("street", "9 Imaginary Way"), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80521")], "could not find this address"),
     ])
@@ -41,7 +44,8 @@ struct PublicPagesTests {
         try await TestApp.run(try TestApp.settings(variables: ["GETYOUR_LIMITS_ADDRESS_CHECKS": "2"])) { app in
             let browser = Browser(app)
             try await browser.get("/")
-            let bad = try await browser.post("/address-check", [("street", ""), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80521")])
+            let bad = try await browser.post(
+                "/address-check", [("street", ""), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80521")])
             #expect(bad.status == .unprocessableEntity)
             #expect(bad.text.contains("Enter the street address"))
             let form = [("street", "300 Civic Center Dr"), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80521")]
@@ -78,7 +82,8 @@ struct ReferenceDataTests {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("seed-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("settings"), withIntermediateDirectories: true)
         for item in ["local.toml", "messages", "addresses.csv", "common-passwords.txt"] {
-            try FileManager.default.copyItem(at: TestApp.root.appendingPathComponent("settings/\(item)"), to: root.appendingPathComponent("settings/\(item)"))
+            try FileManager.default.copyItem(
+                at: TestApp.root.appendingPathComponent("settings/\(item)"), to: root.appendingPathComponent("settings/\(item)"))
         }
         var text = try String(contentsOf: TestApp.root.appendingPathComponent("settings/programs.toml"), encoding: .utf8)
         try text.write(to: root.appendingPathComponent("settings/programs.toml"), atomically: true, encoding: .utf8)
@@ -118,7 +123,9 @@ struct ReferenceDataTests {
             if entry.document_es == nil { missing.append("\(entry.slug).document_es") }
         }
         for entry in data.benefit_programs {
-            for (field, value) in [("name_es", entry.name_es), ("category_es", entry.category_es), ("description_es", entry.description_es)] where value == nil {
+            for (field, value) in [
+                ("name_es", entry.name_es), ("category_es", entry.category_es), ("description_es", entry.description_es),
+            ] where value == nil {
                 missing.append("\(entry.slug).\(field)")
             }
             if entry.review_period_en != nil && entry.review_period_es == nil { missing.append("\(entry.slug).review_period_es") }

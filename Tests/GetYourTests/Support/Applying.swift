@@ -25,7 +25,8 @@ struct Multipart {
     }
 
     mutating func file(_ name: String, filename: String, type: String = "application/octet-stream", data: Data) {
-        buffer.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: \(type)\r\n\r\n")
+        buffer.writeString(
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: \(type)\r\n\r\n")
         buffer.writeBytes(data)
         buffer.writeString("\r\n")
     }
@@ -68,7 +69,12 @@ extension Browser {
         try await signUp(email: email)
         try await get("/apply/get-ready")
         try await get("/apply/address")
-        try await post("/apply/address", [("street", "300 Civic Center Dr"), ("unit", ""), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80521"), ("mailing_same", "yes")])
+        try await post(
+            "/apply/address",
+            [
+                ("street", "300 Civic Center Dr"), ("unit", ""), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80521"),
+                ("mailing_same", "yes"),
+            ])
         try await get("/apply/household")
         try await post("/apply/household", [("rent_own", "rent"), ("duration", "1_to_3")])
         let applicant = try #require(try await memberID(named: "Maria Lopez"))
@@ -82,8 +88,14 @@ extension Browser {
         try await post("/apply/programs", programs.map { ("programs", $0) })
         for item in try await checklistItems() {
             try await get("/apply/documents")
-            let response = try await upload(item: item, files: [(item.hasPrefix("member") ? "id.jpg" : "letter.pdf",
-                                                                  try Fixture.bytes(item.hasPrefix("member") ? "id-card.jpg" : "benefit-letter.pdf"))])
+            let response = try await upload(
+                item: item,
+                files: [
+                    (
+                        item.hasPrefix("member") ? "id.jpg" : "letter.pdf",
+                        try Fixture.bytes(item.hasPrefix("member") ? "id-card.jpg" : "benefit-letter.pdf")
+                    )
+                ])
             #expect(response.status == .seeOther, "upload for \(item): \(response.status)")
         }
         try await get("/apply/documents")

@@ -32,7 +32,9 @@ final class Browser {
 
     /// Posts a url-encoded form; adds the current CSRF token unless `csrf` is false.
     @discardableResult
-    func post(_ path: String, _ fields: [(String, String)] = [], csrf: Bool = true, headers extra: HTTPHeaders = [:]) async throws -> TestingHTTPResponse {
+    func post(_ path: String, _ fields: [(String, String)] = [], csrf: Bool = true, headers extra: HTTPHeaders = [:]) async throws
+        -> TestingHTTPResponse
+    {
         var all = fields
         if csrf, let token = csrfToken ?? cookies["getyour_csrf"] { all.append(("csrf_token", token)) }
         let body = all.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
@@ -45,7 +47,9 @@ final class Browser {
         try await send(.POST, path, body: body, contentType: contentType, headers: extra)
     }
 
-    private func send(_ method: HTTPMethod, _ path: String, body: ByteBuffer?, contentType: String?, headers extra: HTTPHeaders) async throws -> TestingHTTPResponse {
+    private func send(_ method: HTTPMethod, _ path: String, body: ByteBuffer?, contentType: String?, headers extra: HTTPHeaders)
+        async throws -> TestingHTTPResponse
+    {
         var request = TestingHTTPRequest(method: method, url: URI(path: path), headers: headers, body: body ?? ByteBuffer())
         if let contentType { request.headers.replaceOrAdd(name: .contentType, value: contentType) }
         if !cookies.isEmpty {

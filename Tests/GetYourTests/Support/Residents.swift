@@ -24,7 +24,9 @@ func signUpForm(
 extension Browser {
     /// Signs up through the real pages and returns the response to the final POST.
     @discardableResult
-    func signUp(email: String = "maria.lopez@example.com", password: String = "amber kettle meadow stone") async throws -> TestingHTTPResponse {
+    func signUp(email: String = "maria.lopez@example.com", password: String = "amber kettle meadow stone") async throws
+        -> TestingHTTPResponse
+    {
         try await get("/signup")
         return try await post("/signup", signUpForm(email: email, password: password))
     }

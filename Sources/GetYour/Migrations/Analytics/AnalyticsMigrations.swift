@@ -3,7 +3,7 @@ import Fluent
 /// The analytics database's migrations, in order. One change per struct (style 15).
 enum AnalyticsMigrations {
     static let all: [any Migration] = [
-        CreateRequestLogs(),
+        CreateRequestLogs()
     ]
 }
 

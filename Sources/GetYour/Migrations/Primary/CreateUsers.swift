@@ -63,7 +63,8 @@ struct CreateThrottleEvents: AsyncMigration {
             .field("key_hash", .string, .required)
             .field("occurred_at", .datetime, .required)
             .create()
-        try await database.createIndex(on: "throttle_events", named: "throttle_events_lookup", columns: ["bucket", "key_hash", "occurred_at"])
+        try await database.createIndex(
+            on: "throttle_events", named: "throttle_events_lookup", columns: ["bucket", "key_hash", "occurred_at"])
     }
 
     func revert(on database: any Database) async throws {

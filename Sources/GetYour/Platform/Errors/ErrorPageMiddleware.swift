@@ -19,7 +19,8 @@ struct ErrorPageMiddleware: AsyncMiddleware {
         } catch {
             let (status, key, headers) = Self.classify(error, request: request)
             if status.code >= 500 {
-                request.logger.error("request failed", metadata: ["status": "\(status.code)", "error": "\(String(reflecting: type(of: error)))"])
+                request.logger.error(
+                    "request failed", metadata: ["status": "\(status.code)", "error": "\(String(reflecting: type(of: error)))"])
                 request.logger.debug("\(String(reflecting: error))")
             }
             let response = await render(status: status, messageKey: key, error: error, for: request)

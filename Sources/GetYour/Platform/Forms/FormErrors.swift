@@ -18,8 +18,9 @@ public struct FormErrors: Sendable {
 
     /// The messages for the error summary and the fields, in the page's language.
     func resolved(_ request: Request) -> [String: String] {
-        Dictionary(items.map { ($0.field, request.application.messages.text($0.key, request.language, $0.arguments)) },
-                   uniquingKeysWith: { first, _ in first })
+        Dictionary(
+            items.map { ($0.field, request.application.messages.text($0.key, request.language, $0.arguments)) },
+            uniquingKeysWith: { first, _ in first })
     }
 
     func summary(_ request: Request) -> [ErrorSummaryItem] {

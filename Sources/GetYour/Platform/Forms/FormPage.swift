@@ -17,8 +17,9 @@ extension FormField {
         _ name: String, label: String, hint: String? = nil, type: String = "text", autocomplete: String? = nil,
         inputmode: String? = nil, required: Bool = true, value: String? = nil, errors: [String: String]
     ) -> FormField {
-        FormField(name: name, labelKey: label, hintKey: hint, value: value ?? "", error: errors[name], type: type,
-                  autocomplete: autocomplete, inputmode: inputmode, required: required)
+        FormField(
+            name: name, labelKey: label, hintKey: hint, value: value ?? "", error: errors[name], type: type,
+            autocomplete: autocomplete, inputmode: inputmode, required: required)
     }
 
     /// A radio or checkbox group; `selected` holds the checked values.
@@ -26,8 +27,9 @@ extension FormField {
         _ name: String, label: String, hint: String? = nil, options: [(value: String, label: String)],
         selected: Set<String>, errors: [String: String]
     ) -> FormField {
-        FormField(name: name, labelKey: label, hintKey: hint, error: errors[name],
-                  options: options.map { Option(value: $0.value, labelKey: $0.label, checked: selected.contains($0.value)) })
+        FormField(
+            name: name, labelKey: label, hintKey: hint, error: errors[name],
+            options: options.map { Option(value: $0.value, labelKey: $0.label, checked: selected.contains($0.value)) })
     }
 }
 

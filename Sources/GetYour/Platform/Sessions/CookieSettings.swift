@@ -15,7 +15,8 @@ struct CookieSettings: Sendable {
     }
 
     func expired() -> HTTPCookies.Value {
-        HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: "/",
-                          isSecure: secure, isHTTPOnly: true, sameSite: .lax)
+        HTTPCookies.Value(
+            string: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: "/",
+            isSecure: secure, isHTTPOnly: true, sameSite: .lax)
     }
 }

@@ -65,8 +65,10 @@ struct SessionMiddleware: AsyncMiddleware {
         // A new session, or a rotation: the old token stops working at once.
         try await loaded?.delete(on: db)
         let token = Self.newToken()
-        try await StoredSession(tokenHash: Self.hash(token), userID: state.userID, data: state.data, now: state.rotate ? now : state.createdAt)
-            .create(on: db)
+        try await StoredSession(
+            tokenHash: Self.hash(token), userID: state.userID, data: state.data, now: state.rotate ? now : state.createdAt
+        )
+        .create(on: db)
         response.cookies[cookie.sessionName] = cookie.value(token)
     }
 

@@ -117,7 +117,9 @@ struct RawSettings {
         if verifier == .usps {
             if settings.uspsClientID.isEmpty { missingSecrets.append(SettingKey.uspsClientID.environmentVariable) }
             if settings.uspsClientSecret.isEmpty { missingSecrets.append(SettingKey.uspsClientSecret.environmentVariable) }
-            if settings.geocoderURL.isEmpty { problems.append("\(SettingKey.geocoderURL.environmentVariable) is needed by the usps verifier") }
+            if settings.geocoderURL.isEmpty {
+                problems.append("\(SettingKey.geocoderURL.environmentVariable) is needed by the usps verifier")
+            }
             if layers.isEmpty { problems.append("\(SettingKey.coverageLayers.environmentVariable) is needed by the usps verifier") }
         }
         return settings

@@ -7,7 +7,8 @@ public struct SettingKey: Sendable, Hashable {
 
     init(_ name: String, env: String? = nil, secret: Bool = false) {
         self.name = name
-        self.environmentVariable = env
+        self.environmentVariable =
+            env
             ?? "GETYOUR_" + name.uppercased().replacingOccurrences(of: ".", with: "_")
         self.isSecret = secret
     }

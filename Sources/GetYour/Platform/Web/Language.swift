@@ -35,7 +35,8 @@ struct LanguageMiddleware: AsyncMiddleware {
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let chosen = (try? request.query.get(String.self, at: "lang")).flatMap(Language.init(rawValue:))
-        request.language = chosen
+        request.language =
+            chosen
             ?? request.cookies[cookie.languageName].flatMap { Language(rawValue: $0.string) }
             ?? Language.preferred(acceptLanguage: request.headers.first(name: .acceptLanguage))
             ?? .en
