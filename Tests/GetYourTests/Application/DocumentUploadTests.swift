@@ -83,11 +83,11 @@ struct DocumentUploadTests {
                 item: item,
                 files: [
                     ("front.jpg", try Fixture.bytes("id-card.jpg")), ("back.png", try Fixture.bytes("benefit-letter.png")),
-                    ("scan.webp", try Fixture.bytes("snap-card.webp")),
+                    ("scan.webp", try Fixture.bytes("snap-card.webp")), ("phone.heic", try Fixture.bytes("id-card.heic")),
                 ])
             #expect(response.status == .seeOther)
             let documents = try await Document.query(on: app.db(.primary)).filter(\.$purpose == .memberID).all()
-            #expect(Set(documents.map(\.mimeType)).isSuperset(of: ["image/jpeg", "image/png", "image/webp"]))
+            #expect(Set(documents.map(\.mimeType)).isSuperset(of: ["image/jpeg", "image/png", "image/webp", "image/heic"]))
             for document in documents {
                 #expect(document.storageKey.count == 64 && !document.storageKey.contains("front"))
                 #expect(document.sha256.count == 64)

@@ -14,7 +14,7 @@ struct MagicSnifferTests {
 
     @Test(arguments: [
         ("benefit-letter.pdf", "application/pdf"), ("benefit-letter.png", "image/png"),
-        ("id-card.jpg", "image/jpeg"), ("snap-card.webp", "image/webp"),
+        ("id-card.jpg", "image/jpeg"), ("snap-card.webp", "image/webp"), ("id-card.heic", "image/heic"),
     ])
     func realDocumentsAreRecognised(file: String, type: String) throws {
         #expect(sniffer.mimeType(of: try bytes(file)) == type)
