@@ -116,3 +116,27 @@ struct PasswordResetTests {
         }
     }
 }
+
+@Suite("Every account form refuses a missing CSRF token")
+struct AccountCSRFTests {
+    @Test func choosingANewPasswordAndSigningOutNeedTheToken() async throws {
+        try await TestApp.run { app in
+            let browser = Browser(app)
+            try await browser.signUp()
+            try await browser.get("/password-reset")
+            try await browser.post("/password-reset", [("email", "maria.lopez@example.com")])
+            let link = try #require(try app.lastLink(to: "maria.lopez@example.com"))
+            try await browser.get(link)
+            let choose = try await browser.post(
+                link, [("password", "seven quiet harbour lights"), ("password_confirmation", "seven quiet harbour lights")], csrf: false)
+            #expect(choose.status == .forbidden)
+            #expect(
+                try await Browser(app).signIn(email: "maria.lopez@example.com", password: "seven quiet harbour lights").status
+                    == .unprocessableEntity)
+            let signedIn = Browser(app)
+            try await signedIn.signIn(email: "maria.lopez@example.com", password: "amber kettle meadow stone")
+            #expect(try await signedIn.post("/logout", csrf: false).status == .forbidden)
+            #expect(try await signedIn.get("/settings").status == .ok)
+        }
+    }
+}

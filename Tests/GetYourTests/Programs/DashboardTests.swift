@@ -118,6 +118,26 @@ struct DashboardTests {
         }
     }
 
+    @Test func anEnrolledProgramShowsWithItsExpiryDate() async throws {
+        try await TestApp.run { app in
+            let browser = Browser(app)
+            try await browser.submitApplication(programs: ["snap"])
+            let grocery = try #require(try await BenefitProgram.query(on: app.db(.primary)).filter(\.$slug == "grocery").first())
+            let enrollment = try #require(try await Enrollment.query(on: app.db(.primary)).filter(\.$program.$id == grocery.id!).first())
+            enrollment.status = .enrolled
+            enrollment.enrolledAt = Date()
+            enrollment.expiresAt =
+                DateComponents(
+                    calendar: Calendar(identifier: .gregorian), timeZone: TimeZone(identifier: "America/Denver"),
+                    year: 2027, month: 11, day: 30, hour: 12
+                ).date
+            try await enrollment.save(on: app.db(.primary))
+            #expect(try await browser.dashboardSection("Enrolled") == ["Grocery Tax Rebate"])
+            #expect(try await browser.get("/dashboard").text.contains("Enrolled until November 30, 2027."))
+            #expect(try await browser.get("/dashboard?lang=es").text.contains("Inscrito hasta el 30 de noviembre de 2027."))
+        }
+    }
+
     @Test func theFirstVisitExplainsAndLaterVisitsDoNot() async throws {
         try await TestApp.run { app in
             let browser = Browser(app)
