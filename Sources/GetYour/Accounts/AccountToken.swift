@@ -63,6 +63,16 @@ extension AccountToken {
         return token
     }
 
+    /// Deletes links used or expired before `cutoff` (run by `getyour jobs`); returns how many.
+    static func purgeSpent(before cutoff: Date, on db: any Database) async throws -> Int {
+        let spent = AccountToken.query(on: db).group(.or) {
+            $0.filter(\.$usedAt < cutoff).filter(\.$expiresAt < cutoff)
+        }
+        let count = try await spent.count()
+        try await spent.delete()
+        return count
+    }
+
     static func hash(_ secret: String) -> String {
         SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
     }

@@ -11,7 +11,6 @@ public final class AnalyticsRecorder: Sendable {
     struct Buffer {
         var rows: [RequestLogRow] = []
         var dropped = 0
-        var written = 0
     }
 
     private let buffer = Mutex(Buffer())
@@ -38,7 +37,6 @@ public final class AnalyticsRecorder: Sendable {
     }
 
     public var droppedCount: Int { buffer.withLock { $0.dropped } }
-    public var writtenCount: Int { buffer.withLock { $0.written } }
 
     /// Writes everything queued so far. Failures drop the batch (and count it).
     public func flush() async {
@@ -51,7 +49,6 @@ public final class AnalyticsRecorder: Sendable {
             guard !batch.isEmpty else { return }
             do {
                 try await insert(batch)
-                buffer.withLock { $0.written += batch.count }
             } catch {
                 buffer.withLock { $0.dropped += batch.count }
                 logger.warning("analytics batch dropped", metadata: ["rows": "\(batch.count)", "error": "\(type(of: error))"])

@@ -53,5 +53,6 @@ extension Application {
         asyncCommands.use(MigrateCommand(), as: "migrate")
         asyncCommands.use(CreateStaffCommand(), as: "create-staff")
         asyncCommands.use(SeedCommand(), as: "seed")
+        asyncCommands.use(JobsCommand(), as: "jobs")
     }
 }

@@ -67,14 +67,3 @@ struct FormField: Encodable, Sendable {
         return ids.isEmpty ? nil : ids.joined(separator: " ")
     }
 }
-
-extension Array where Element == FormField {
-    /// Attaches resolved error messages to the fields they belong to.
-    func withErrors(_ messages: [String: String]) -> [FormField] {
-        map { field in
-            var field = field
-            field.error = messages[field.name]
-            return field
-        }
-    }
-}

@@ -33,12 +33,15 @@ extension StoredSession {
     }
 
     /// Removes sessions past their absolute or idle lifetime (run by `getyour jobs`).
-    static func purgeExpired(idle: TimeInterval, absolute: TimeInterval, now: Date, on db: any Database) async throws {
-        try await StoredSession.query(on: db)
+    /// Returns how many were removed.
+    static func purgeExpired(idle: TimeInterval, absolute: TimeInterval, now: Date, on db: any Database) async throws -> Int {
+        let expired = StoredSession.query(on: db)
             .group(.or) {
                 $0.filter(\.$lastSeenAt < now.addingTimeInterval(-idle))
                     .filter(\.$createdAt < now.addingTimeInterval(-absolute))
             }
-            .delete()
+        let count = try await expired.count()
+        try await expired.delete()
+        return count
     }
 }

@@ -42,9 +42,12 @@ struct Throttle: Sendable {
             .filter(\.$bucket == bucket.rawValue).filter(\.$keyHash == hash(key)).delete()
     }
 
-    /// Deletes attempts older than a week (run by `getyour jobs`).
-    func purge(before cutoff: Date) async throws {
-        try await ThrottleEvent.query(on: database).filter(\.$occurredAt < cutoff).delete()
+    /// Deletes attempts older than `cutoff` (run by `getyour jobs`); returns how many.
+    func purge(before cutoff: Date) async throws -> Int {
+        let old = ThrottleEvent.query(on: database).filter(\.$occurredAt < cutoff)
+        let count = try await old.count()
+        try await old.delete()
+        return count
     }
 
     private func hash(_ key: String) -> String {

@@ -1,0 +1,40 @@
+import Fluent
+import Testing
+import Vapor
+import VaporTesting
+
+@testable import GetYour
+
+@Suite("Housekeeping jobs (getyour jobs)")
+struct JobsTests {
+    @Test func expiredSessionsOldThrottleRecordsAndSpentLinksAreRemovedAndNothingElse() async throws {
+        try await TestApp.run { app in
+            let db = app.db(.primary)
+            let browser = Browser(app)
+            try await browser.signUp()
+            try await Browser(app).signIn(email: "maria.lopez@example.com", password: "wrong password here")
+            try await browser.get("/password-reset")
+            try await browser.post("/password-reset", [("email", "maria.lopez@example.com")])
+            let fresh = try #require(try await StoredSession.query(on: db).first())
+            let stale = StoredSession(tokenHash: "stale", userID: nil, data: ["a": "b"], now: Date().addingTimeInterval(-2 * 3600))
+            try await stale.create(on: db)
+            try await ThrottleEvent(bucket: "login_account", keyHash: "old", occurredAt: Date().addingTimeInterval(-8 * 24 * 3600)).create(
+                on: db)
+            let spent = AccountToken()
+            spent.$user.id = fresh.userID!
+            spent.purpose = .passwordReset
+            spent.tokenHash = "spent"
+            spent.createdAt = Date().addingTimeInterval(-3 * 24 * 3600)
+            spent.expiresAt = Date().addingTimeInterval(-2 * 24 * 3600)
+            try await spent.create(on: db)
+
+            let summary = try await JobsCommand.runOnce(app, now: Date())
+            #expect(summary == "Jobs done: 1 sessions, 1 throttle records and 1 links removed.")
+            #expect(try await StoredSession.find(fresh.id, on: db) != nil)
+            // Kept: the sign-up, the failed sign-in (per account and per address) and the reset request.
+            #expect(try await ThrottleEvent.query(on: db).count() == 4)
+            #expect(try await AccountToken.query(on: db).count() == 1)  // the reset link just sent
+            try await runCommand(app, "jobs", "--once")
+        }
+    }
+}
