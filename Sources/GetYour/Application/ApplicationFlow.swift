@@ -10,8 +10,12 @@ struct ApplicationFlow {
 
     var db: any Database { request.db(.primary) }
 
+    /// The signed-in resident's household, looked up once per request.
     func household() async throws -> Household {
-        try await Household.forUser(try request.currentUser.requireID(), on: db)
+        if let cached = request.storage[HouseholdKey.self] { return cached }
+        let household = try await Household.forUser(try request.currentUser.requireID(), on: db)
+        request.storage[HouseholdKey.self] = household
+        return household
     }
 
     /// The household's draft, if it has one.
@@ -97,6 +101,8 @@ struct ApplicationFlow {
         }
     }
 }
+
+private enum HouseholdKey: StorageKey { typealias Value = Household }
 
 /// What every step page shows above its form: progress, the back link, the error summary.
 struct StepHeader: Encodable {
