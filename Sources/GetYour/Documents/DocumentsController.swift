@@ -97,6 +97,9 @@ struct DocumentsController {
                 if DocumentRules.allowed[type] == nil {
                     errors.add(field, "documents.error.type", [name])
                     request.logger.info("upload rejected", metadata: ["reason": "type", "detected": "\(type)"])
+                } else if !DocumentRules.looksComplete(type: type, file: file.temporary, size: file.size) {
+                    errors.add(field, "documents.error.damaged", [name])
+                    request.logger.info("upload rejected", metadata: ["reason": "incomplete", "detected": "\(type)"])
                 } else {
                     accepted.append((file, type))
                 }

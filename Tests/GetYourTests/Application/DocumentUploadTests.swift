@@ -53,6 +53,18 @@ struct DocumentUploadTests {
         }
     }
 
+    @Test(arguments: [("fake-header.pdf", "letter.pdf"), ("truncated.jpg", "photo.jpg")])
+    func aFileWhoseStartLiesAboutItIsRefused(fixture: String, name: String) async throws {
+        try await TestApp.run { app in
+            let (browser, item) = try await atDocuments(app)
+            let before = try await Document.query(on: app.db(.primary)).count()
+            let response = try await browser.upload(item: item, files: [(name, try Fixture.bytes(fixture))])
+            #expect(response.status == .unprocessableEntity)
+            #expect(response.text.contains("\(name) looks damaged"))
+            #expect(try await Document.query(on: app.db(.primary)).count() == before)
+        }
+    }
+
     @Test func oneBadFileRejectsTheWholeUpload() async throws {
         try await TestApp.run { app in
             let (browser, item) = try await atDocuments(app)
