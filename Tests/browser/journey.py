@@ -27,7 +27,8 @@ class Journey:
             options.add_argument(flag)
         options.binary_location = "/usr/bin/chromium"
         self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-        self.driver.set_page_load_timeout(30)
+        self.driver.set_page_load_timeout(60)
+        self.driver.set_script_timeout(60)
         self.passed, self.failed, self.shot = 0, 0, 0
 
     def check(self, name, expect_text=None):
@@ -72,7 +73,8 @@ class Journey:
         """Clicks something that loads a new page and waits until it has."""
         page = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(page))
+        WebDriverWait(self.driver, 45).until(expected_conditions.staleness_of(page))
+        WebDriverWait(self.driver, 45).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def submit(self, form_css="main form[method=post]:last-of-type"):
         self.navigate(self.driver.find_element(By.CSS_SELECTOR, form_css + " button[type=submit]"))
@@ -200,7 +202,7 @@ def main():
         journey.run()
     except Exception as error:  # a step that could not be carried out is a failure too
         journey.failed += 1
-        print(f"FAIL journey stopped at {journey.driver.current_url}: {str(error).splitlines()[0]}")
+        print(f"FAIL journey stopped at {journey.driver.current_url}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
         journey.driver.save_screenshot(os.path.join(args.screenshots, "failure.png"))
         with open(os.path.join(args.screenshots, "failure.html"), "w") as f:
             f.write(journey.driver.page_source)
