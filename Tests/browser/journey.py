@@ -5,6 +5,7 @@ person would expect. Prints 'browser: N passed, M failed' at the end.
 """
 import argparse
 import os
+import traceback
 import re
 import sys
 import time
@@ -12,11 +13,25 @@ import time
 from axe_selenium_python import Axe
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+# ChromeDriver sometimes answers this while the page it just loaded is still settling, under
+# CPU load; the same call a moment later works. Nothing else is retried.
+DRIVER_RACE = "does not belong to the document"
+
+
+def settled(call, attempts=4):
+    """Runs a driver call, retrying only ChromeDriver's document race."""
+    for attempt in range(attempts):
+        try:
+            return call()
+        except WebDriverException as error:
+            if DRIVER_RACE not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
 
 
 class Journey:
@@ -33,6 +48,9 @@ class Journey:
 
     def check(self, name, expect_text=None):
         """axe + a screenshot + an expected text on the current page."""
+        settled(lambda: self._check(name, expect_text))
+
+    def _check(self, name, expect_text):
         self.shot += 1
         self.driver.save_screenshot(os.path.join(self.screenshots, f"{self.shot:02d}-{name}.png"))
         problems = []
@@ -57,27 +75,47 @@ class Journey:
         self.driver.get(self.base + path)
 
     def fill(self, name, value):
-        field = self.driver.find_element(By.NAME, name)
-        field.clear()
-        field.send_keys(value)
+        def run():
+            field = self.driver.find_element(By.NAME, name)
+            field.clear()
+            field.send_keys(value)
+        settled(run)
 
     def set_value(self, name, value):
         """Date inputs take the browser's locale format when typed; set the value itself."""
-        field = self.driver.find_element(By.NAME, name)
-        self.driver.execute_script("arguments[0].value = arguments[1]", field, value)
+        settled(lambda: self.driver.execute_script("arguments[0].value = arguments[1]", self.driver.find_element(By.NAME, name), value))
 
     def click(self, css):
-        self.driver.find_element(By.CSS_SELECTOR, css).click()
+        settled(lambda: self.driver.find_element(By.CSS_SELECTOR, css).click())
 
     def navigate(self, element):
         """Clicks something that loads a new page and waits until it has."""
-        page = self.driver.find_element(By.TAG_NAME, "html")
-        element.click()
-        WebDriverWait(self.driver, 45).until(expected_conditions.staleness_of(page))
+        page = settled(lambda: self.driver.find_element(By.TAG_NAME, "html"))
+        try:
+            element.click()
+        except WebDriverException as error:
+            # Reported when the click's navigation finished before ChromeDriver did; the page
+            # did change (the wait below proves it), so it is not a failure.
+            if DRIVER_RACE not in str(error):
+                raise
+
+        def page_changed(_):
+            try:
+                page.is_enabled()
+                return False
+            except StaleElementReferenceException:
+                return True
+            except WebDriverException as error:
+                # "does not belong to the document": the old page's node is gone, so it changed.
+                if DRIVER_RACE in str(error):
+                    return True
+                raise
+
+        WebDriverWait(self.driver, 45).until(page_changed)
         WebDriverWait(self.driver, 45).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def submit(self, form_css="main form[method=post]:last-of-type"):
-        self.navigate(self.driver.find_element(By.CSS_SELECTOR, form_css + " button[type=submit]"))
+        self.navigate(settled(lambda: self.driver.find_element(By.CSS_SELECTOR, form_css + " button[type=submit]")))
 
     def run(self):
         d = self.driver
@@ -120,11 +158,11 @@ class Journey:
         self.submit("form[action='/apply/household']")
 
         self.check("members", "Maria Lopez")
-        self.navigate(d.find_element(By.CSS_SELECTOR, "a[href^='/apply/members/']:not([href$='new'])"))
+        self.navigate(settled(lambda: d.find_element(By.CSS_SELECTOR, "a[href^='/apply/members/']:not([href$='new'])")))
         self.check("member-edit")
         self.set_value("birthdate", "1985-04-27")
         self.submit("form[action^='/apply/members/']")
-        self.navigate(d.find_element(By.CSS_SELECTOR, "a[href='/apply/members/new']"))
+        self.navigate(settled(lambda: d.find_element(By.CSS_SELECTOR, "a[href='/apply/members/new']")))
         self.fill("first_name", "Leo")
         self.fill("last_name", "Lopez")
         self.set_value("birthdate", "2015-09-02")
@@ -138,15 +176,18 @@ class Journey:
 
         self.check("documents", "Upload your documents")
         uploads = {"member": "id-card.jpg", "program": "benefit-letter.pdf"}
-        while True:
+        def next_needed():
             forms = [f for f in d.find_elements(By.CSS_SELECTOR, "form[enctype='multipart/form-data']")
                      if "(needed)" in f.find_element(By.XPATH, "./ancestor::section").text]
             if not forms:
-                break
+                return None
             form = forms[0]
             kind = "member" if "/member-" in form.get_attribute("action") else "program"
             form.find_element(By.NAME, "files").send_keys(os.path.join(self.fixtures, uploads[kind]))
-            self.navigate(form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+            return form.find_element(By.CSS_SELECTOR, "button[type=submit]")
+
+        while (button := settled(next_needed)) is not None:
+            self.navigate(button)
         self.check("documents-done", "Your files were uploaded")
         self.submit("form[action='/apply/documents']")
 
@@ -159,7 +200,7 @@ class Journey:
             self.failed += 1
             print("FAIL submitted: no reference number shown")
 
-        self.navigate(d.find_element(By.CSS_SELECTOR, "main a[href='/dashboard']"))
+        self.navigate(settled(lambda: d.find_element(By.CSS_SELECTOR, "main a[href='/dashboard']")))
         self.check("dashboard", "Welcome to your dashboard")
         self.submit("form[action='/dashboard/programs/recreation/apply']")
         self.check("dashboard-applied", "You have applied")
@@ -203,6 +244,8 @@ def main():
     except Exception as error:  # a step that could not be carried out is a failure too
         journey.failed += 1
         print(f"FAIL journey stopped at {journey.driver.current_url}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
+        frames = [line for line in traceback.format_tb(error.__traceback__) if "journey.py" in line]
+        print("    at " + " <- ".join(f.strip().splitlines()[0] for f in reversed(frames)))
         journey.driver.save_screenshot(os.path.join(args.screenshots, "failure.png"))
         with open(os.path.join(args.screenshots, "failure.html"), "w") as f:
             f.write(journey.driver.page_source)
