@@ -43,8 +43,8 @@ struct ReviewController {
         }
         if let redirect = try await request.flow.redirect(ifUnreachable: .review, draft) { return redirect }
         var errors = FormErrors()
-        let missing = try await Self.missing(draft, request)
-        if !missing.isEmpty { errors.add("declaration", "review.error.incomplete") }
+        let checklist = try await DocumentChecklist.load(for: draft, on: request.db(.primary))
+        if !Self.missing(draft, checklist, request).isEmpty { errors.add("declaration", "review.error.incomplete") }
         if (try? request.content.get(String.self, at: "declaration")) != "yes" { errors.add("declaration", "review.error.declaration") }
         guard errors.isEmpty else { return try await render(request, draft, errors, status: .unprocessableEntity) }
 
@@ -78,17 +78,18 @@ struct ReviewController {
         return "GY-" + String((0..<8).map { _ in alphabet.randomElement()! })
     }
 
-    /// What still blocks submitting, in the person's language.
-    static func missing(_ draft: ApplicationRecord, _ request: Request) async throws -> [String] {
-        let db = request.db(.primary), messages = request.application.messages, language = request.language
+    /// What still blocks submitting, in the person's language. The checklist already holds
+    /// every member and selected program, so nothing is loaded again.
+    static func missing(_ draft: ApplicationRecord, _ checklist: DocumentChecklist, _ request: Request) -> [String] {
+        let messages = request.application.messages, language = request.language
         var missing: [String] = []
         if draft.$eligibilityAddress.id == nil { missing.append(messages.text("review.missing.address", language)) }
         if draft.rentOwn == nil || draft.duration == nil { missing.append(messages.text("review.missing.household", language)) }
-        for member in try await MembersController.members(of: draft, on: db) where !member.isComplete {
+        for member in checklist.members where !member.isComplete {
             missing.append(messages.text("review.missing.member", language, [member.fullName]))
         }
         if !draft.programsAnswered { missing.append(messages.text("review.missing.programs", language)) }
-        for item in try await DocumentChecklist.load(for: draft, on: db).missing {
+        for item in checklist.missing {
             let name = item.member?.fullName ?? item.program?.name(language) ?? ""
             missing.append(messages.text(item.member == nil ? "review.missing.proof" : "review.missing.id", language, [name]))
         }
@@ -101,9 +102,8 @@ struct ReviewController {
         let db = request.db(.primary), messages = request.application.messages, language = request.language
         try await draft.$eligibilityAddress.load(on: db)
         try await draft.$mailingAddress.load(on: db)
-        let members = try await MembersController.members(of: draft, on: db)
-        let programs = try await ProgramsStepController.selected(draft, on: db)
         let checklist = try await DocumentChecklist.load(for: draft, on: db)
+        let members = checklist.members, programs = checklist.programs
         func t(_ key: String, _ args: [String] = []) -> String { messages.text(key, language, args) }
         let home = draft.eligibilityAddress
         var addressLines = home?.lines ?? []
@@ -141,7 +141,7 @@ struct ReviewController {
                 },
                 changeURL: SiteURL.documents.path() + "?return=review"),
         ]
-        let missing = try await Self.missing(draft, request)
+        let missing = Self.missing(draft, checklist, request)
         let page = Page(
             header: StepHeader(request, step: .review, titleKey: "review.title", errors: errors),
             sections: sections, missing: missing, complete: missing.isEmpty,

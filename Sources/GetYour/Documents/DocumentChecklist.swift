@@ -21,6 +21,10 @@ struct DocumentChecklist {
     let noLongerNeeded: [Document]
 
     var isComplete: Bool { items.allSatisfy(\.isDone) }
+    /// Every household member, applicant first (each has an ID item).
+    var members: [HouseholdMember] { items.compactMap(\.member) }
+    /// The selected eligibility programs (each has a proof item).
+    var programs: [EligibilityProgram] { items.compactMap(\.program) }
     var missing: [Item] { items.filter { !$0.isDone } }
 
     func item(_ key: String) -> Item? { items.first { $0.key == key } }

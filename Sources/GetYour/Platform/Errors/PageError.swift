@@ -10,12 +10,10 @@ public protocol PageError: Error {
 public enum PlatformError: PageError, Equatable {
     case csrfRejected
     case crossSiteRequest
-    case serviceUnavailable
 
     public var status: HTTPResponseStatus {
         switch self {
         case .csrfRejected, .crossSiteRequest: .forbidden
-        case .serviceUnavailable: .serviceUnavailable
         }
     }
 
@@ -23,7 +21,6 @@ public enum PlatformError: PageError, Equatable {
         switch self {
         case .csrfRejected: "error.csrf"
         case .crossSiteRequest: "error.cross_site"
-        case .serviceUnavailable: "error.503"
         }
     }
 }
