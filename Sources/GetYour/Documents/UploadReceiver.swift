@@ -16,9 +16,13 @@ final class UploadReceiver {
         var tooLarge = false
     }
 
-    enum Failure: Error {
+    enum Failure: Error, PageError {
         case notMultipart
-        case csrfMissing
+        /// The temporary file could not be written (disk full, permissions): nothing is kept.
+        case cannotStore
+
+        var status: HTTPResponseStatus { self == .notMultipart ? .badRequest : .serviceUnavailable }
+        var messageKey: String { self == .notMultipart ? "error.400" : "error.503" }
     }
 
     private let temporaryFolder: URL
@@ -46,7 +50,11 @@ final class UploadReceiver {
         guard let type = request.headers.contentType, type.type == "multipart", type.subType == "form-data",
             let boundary = type.parameters["boundary"]
         else { throw Failure.notMultipart }
-        try FileManager.default.createDirectory(at: temporaryFolder, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(at: temporaryFolder, withIntermediateDirectories: true)
+        } catch {
+            throw Failure.cannotStore
+        }
         let parser = MultipartParser(boundary: boundary)
         parser.onHeader = { [unowned self] name, value in self.header(name, value) }
         parser.onBody = { [unowned self] buffer in self.body(&buffer, verifyToken: verifyToken) }
@@ -93,7 +101,10 @@ final class UploadReceiver {
                 failure = PlatformError.csrfRejected
                 return
             }
-            if handle == nil { startFile(filename) }
+            if handle == nil {
+                startFile(filename)
+                guard failure == nil else { return }
+            }
             write(&buffer)
         } else if currentText.utf8.count < 4096 {
             currentText += buffer.readString(length: buffer.readableBytes) ?? ""
@@ -102,8 +113,11 @@ final class UploadReceiver {
 
     private func startFile(_ filename: String) {
         let url = temporaryFolder.appendingPathComponent("upload-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: url.path, contents: nil)
-        handle = try? FileHandle(forWritingTo: url)
+        guard FileManager.default.createFile(atPath: url.path, contents: nil), let opened = try? FileHandle(forWritingTo: url) else {
+            failure = Failure.cannotStore
+            return
+        }
+        handle = opened
         files.append(ReceivedFile(temporary: url, originalName: filename))
     }
 
@@ -118,7 +132,7 @@ final class UploadReceiver {
         }
         if file.sample.count < MagicSniffer.sampleSize { file.sample += bytes.prefix(MagicSniffer.sampleSize - file.sample.count) }
         file.hasher.update(data: bytes)
-        do { try handle?.write(contentsOf: bytes) } catch { failure = error }
+        do { try handle?.write(contentsOf: bytes) } catch { failure = Failure.cannotStore }
     }
 
     private func partComplete(verifyToken: (String?) throws -> Void) {

@@ -65,6 +65,21 @@ struct DocumentUploadTests {
         }
     }
 
+    @Test func aDiskFailureGivesATryAgainPageAndStoresNothing() async throws {
+        try await TestApp.run { app in
+            let (browser, item) = try await atDocuments(app)
+            let before = try await Document.query(on: app.db(.primary)).count()
+            // The temporary folder cannot be created: a file stands where it should be.
+            let tmp = app.settings.paths.dataDirectory.appendingPathComponent("tmp")
+            try? FileManager.default.removeItem(at: tmp)
+            try Data("not a folder".utf8).write(to: tmp)
+            let response = try await browser.upload(item: item, files: [("id.jpg", try Fixture.bytes("id-card.jpg"))])
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.text.contains("try again in a few minutes"))
+            #expect(try await Document.query(on: app.db(.primary)).count() == before)
+        }
+    }
+
     @Test func oneBadFileRejectsTheWholeUpload() async throws {
         try await TestApp.run { app in
             let (browser, item) = try await atDocuments(app)
