@@ -4,7 +4,12 @@ Fails on any WCAG 2.2 A/AA violation axe reports, or when a page does not say wh
 person would expect. Prints 'browser: N passed, M failed' at the end.
 """
 import argparse
+import base64
+import glob
+import hashlib
+import hmac
 import os
+import struct
 import traceback
 import re
 import sys
@@ -34,9 +39,19 @@ def settled(call, attempts=4):
             time.sleep(0.5)
 
 
+def totp(secret_base32, at=None):
+    """RFC 6238 (SHA-1, 30 s, 6 digits), as an authenticator app computes it."""
+    key = base64.b32decode(secret_base32.replace(" ", "") + "=" * (-len(secret_base32.replace(" ", "")) % 8))
+    counter = struct.pack(">Q", int((at or time.time()) // 30))
+    mac = hmac.new(key, counter, hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
 class Journey:
-    def __init__(self, base, fixtures, screenshots):
+    def __init__(self, base, fixtures, screenshots, mail, staff_link):
         self.base, self.fixtures, self.screenshots = base, fixtures, screenshots
+        self.mail, self.staff_link = mail, staff_link
         options = webdriver.ChromeOptions()
         for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=412,1400", "--lang=en-US"]:
             options.add_argument(flag)
@@ -137,6 +152,10 @@ class Journey:
         self.click("input[name=language][value=en]")
         self.click("input[name=privacy_ack]")
         self.submit("form[action='/signup']")
+        self.check("signup-check-email", "Check your email")
+        self.go(self.link_in_mail(email, "/signup/confirm/"))
+        self.check("signup-confirm", "Confirm my email address")
+        self.submit("form[action^='/signup/confirm/']")
         self.check("get-ready", "Before you start")
 
         self.go("/apply/address")
@@ -227,6 +246,50 @@ class Journey:
         self.check("password-reset")
         self.go("/login")
         self.check("login")
+        self.staff()
+
+    def link_in_mail(self, address, path):
+        """The newest link to `path` in a message written to `address` by the file mailer."""
+        for name in sorted(glob.glob(os.path.join(self.mail, "*.txt")), reverse=True):
+            text = open(name).read()
+            if f"To: {address}" in text:
+                found = re.search(r"(https?://\S+%s\S+)" % re.escape(path), text)
+                if found:
+                    return found.group(1).replace(self.base, "")
+        raise AssertionError(f"no mail to {address} with a {path} link")
+
+    def staff(self):
+        """An admin sets a password, sets up two-step sign-in, keeps the recovery codes, signs
+        in again with one of them, and opens the staff accounts page."""
+        d = self.driver
+        self.go(self.staff_link.replace(self.base, ""))
+        password = "lantern copper willow ridge"
+        self.fill("password", password)
+        self.fill("password_confirmation", password)
+        self.submit("form[method=post]")
+        self.fill("email", "browser.admin@city.example")
+        self.fill("password", password)
+        self.submit("form[action='/login']")
+        self.check("staff-two-factor-setup", "Set up two-step sign-in")
+        secret = settled(lambda: d.find_element(By.CSS_SELECTOR, "p.secret code").text)
+        self.fill("code", "000000")
+        self.submit("form[action='/staff/two-factor/setup']")
+        self.check("staff-two-factor-setup-error", "That code is not right")
+        self.fill("code", totp(secret))
+        self.submit("form[action='/staff/two-factor/setup']")
+        self.check("staff-recovery-codes", "Your recovery codes")
+        codes = [element.text for element in settled(lambda: d.find_elements(By.CSS_SELECTOR, "ul.recovery-codes code"))]
+        self.navigate(settled(lambda: d.find_element(By.CSS_SELECTOR, "main a[href='/staff']")))
+        self.check("staff-home", "Staff workspace")
+        self.submit("form[action='/logout']")
+        self.fill("email", "browser.admin@city.example")
+        self.fill("password", password)
+        self.submit("form[action='/login']")
+        self.check("staff-two-factor", "Enter your sign-in code")
+        self.fill("code", codes[0])
+        self.submit("form[action='/login/two-factor']")
+        self.go("/staff/admin/staff")
+        self.check("staff-admin-staff", "browser.admin@city.example")
 
     def close(self):
         self.driver.quit()
@@ -237,8 +300,10 @@ def main():
     parser.add_argument("--base", required=True)
     parser.add_argument("--fixtures", required=True)
     parser.add_argument("--screenshots", required=True)
+    parser.add_argument("--mail", required=True)
+    parser.add_argument("--staff-link", required=True)
     args = parser.parse_args()
-    journey = Journey(args.base, args.fixtures, args.screenshots)
+    journey = Journey(args.base, args.fixtures, args.screenshots, args.mail, args.staff_link)
     try:
         journey.run()
     except Exception as error:  # a step that could not be carried out is a failure too

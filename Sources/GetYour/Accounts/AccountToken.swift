@@ -13,13 +13,20 @@ final class AccountToken: Model, @unchecked Sendable {
         case setPassword = "set_password"
         /// Confirms a new email address from Settings.
         case emailChange = "email_change"
+        /// Confirms the email address given at sign-up.
+        case signupConfirm = "signup_confirm"
 
         var lifetime: TimeInterval {
             switch self {
             case .passwordReset: 3600
-            case .setPassword, .emailChange: 24 * 3600
+            case .setPassword, .emailChange, .signupConfirm: 24 * 3600
             }
         }
+
+        /// Whether a new link makes the earlier unused ones stop working. Not for reset and
+        /// sign-up links: a second request must not void the link that arrives minutes later
+        /// (the number sent is limited instead). A new email choice supersedes the last one.
+        var replacesEarlier: Bool { self == .emailChange || self == .setPassword }
     }
 
     @ID(key: .id) var id: UUID?
@@ -35,13 +42,14 @@ final class AccountToken: Model, @unchecked Sendable {
 }
 
 extension AccountToken {
-    /// Creates a token and returns the secret to put in the link; earlier unused tokens of
-    /// the same purpose stop working, so only the newest link counts.
+    /// Creates a token and returns the secret to put in the link (see `replacesEarlier`).
     static func issue(_ purpose: Purpose, for userID: UUID, newEmail: String? = nil, now: Date, on db: any Database) async throws -> String
     {
-        try await AccountToken.query(on: db)
-            .filter(\.$user.$id == userID).filter(\.$purpose == purpose).filter(\.$usedAt == nil)
-            .set(\.$usedAt, to: now).update()
+        if purpose.replacesEarlier {
+            try await AccountToken.query(on: db)
+                .filter(\.$user.$id == userID).filter(\.$purpose == purpose).filter(\.$usedAt == nil)
+                .set(\.$usedAt, to: now).update()
+        }
         let secret = SessionMiddleware.newToken()
         let token = AccountToken()
         token.$user.id = userID

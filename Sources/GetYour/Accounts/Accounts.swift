@@ -21,10 +21,11 @@ extension Application {
 
     /// Loads the password list and prepares bcrypt at the configured cost.
     func configureAccounts(_ settings: Settings) throws {
+        let clock = self.clock
         accounts = AccountServices(
             hasher: try PasswordHasher(cost: settings.security.bcryptCost, threadPool: threadPool),
             rules: try PasswordRules.load(from: settings.paths.settings.appendingPathComponent("common-passwords.txt")),
-            clock: { Date() })
+            clock: { [clock] in clock.now() })
     }
 }
 

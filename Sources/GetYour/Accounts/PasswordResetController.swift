@@ -49,16 +49,17 @@ struct PasswordResetController {
         }
         guard errors.isEmpty else { return try await renderRequest(request, form, errors, sent: false, status: .unprocessableEntity) }
         let limits = request.application.settings.limits
-        if try await request.throttle.isExceeded(.resetAddress, request.clientAddress, limits.passwordResets) {
-            throw Abort(.tooManyRequests)
-        }
-        try await request.throttle.record(.resetAddress, request.clientAddress)
+        try await request.limitPerAddress(.resetAddress, limits.passwordResets)
         if let user = try await User.find(email: email, on: request.db(.primary)), !user.archived {
-            let secret = try await AccountToken.issue(
-                .passwordReset, for: try user.requireID(), now: request.accounts.clock(), on: request.db(.primary))
-            try await request.application.mailer.send(
-                Self.resetEmail(
-                    to: user, secret: secret, base: request.application.settings.publicBaseURL, messages: request.application.messages))
+            // Per account too, so nobody can flood a person's inbox from many addresses; past
+            // the limit nothing is sent, and the answer stays the same.
+            if try await request.throttle.attempt(.resetAccount, email, limits.passwordResetsPerAccount).allowed {
+                let secret = try await AccountToken.issue(
+                    .passwordReset, for: try user.requireID(), now: request.accounts.clock(), on: request.db(.primary))
+                try await request.application.mailer.send(Self.resetEmail(to: user, secret: secret, request: request))
+            } else {
+                request.securityEvent(.throttled, reason: Throttle.Bucket.resetAccount.rawValue, userID: user.id)
+            }
         }
         return request.redirect(to: SiteURL.passwordReset.path() + "?sent=1", redirectType: .normal)
     }
@@ -86,11 +87,16 @@ struct PasswordResetController {
         }
         let hash = try await request.accounts.hasher.hash(form.password ?? "")
         let now = request.accounts.clock()
-        try await db.transaction { db in
+        try await db.writeTransaction { db in
             user.passwordHash = hash
+            // The link came to this address, so the address is confirmed too.
+            if user.emailConfirmedAt == nil { user.emailConfirmedAt = now }
             try await user.update(on: db)
             token.usedAt = now
             try await token.update(on: db)
+            // Other reset links still in the inbox stop working with the new password.
+            try await AccountToken.query(on: db).filter(\.$user.$id == user.requireID()).filter(\.$usedAt == nil)
+                .filter(\.$purpose ~~ [.passwordReset, .setPassword]).set(\.$usedAt, to: now).update()
             try await StoredSession.deleteAll(for: try user.requireID(), on: db)
         }
         // Whoever was locked out by failed attempts can sign in again at once.
@@ -100,9 +106,9 @@ struct PasswordResetController {
         return request.redirect(to: SiteURL.login.path() + "?\(flag)=1", redirectType: .normal)
     }
 
-    static func resetEmail(to user: User, secret: String, base: String, messages: Messages) -> OutgoingEmail {
-        let link = base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + SiteURL.passwordResetToken.path(secret)
-        let language = user.preferredLanguage
+    static func resetEmail(to user: User, secret: String, request: Request) -> OutgoingEmail {
+        let link = request.application.link(to: .passwordResetToken, secret)
+        let messages = request.application.messages, language = user.preferredLanguage
         return OutgoingEmail(
             to: user.email,
             subject: messages.text("email.reset.subject", language),

@@ -82,8 +82,8 @@ struct SettingsController {
         let user = try request.currentUser
         let form = try request.content.decode(PasswordForm.self)
         var errors = FormErrors()
-        if !(try await request.accounts.hasher.verify(form.current_password ?? "", against: user.passwordHash)) {
-            errors.add("current_password", "settings.error.current_password")
+        if let problem = try await Self.checkCurrentPassword(form.current_password, of: user, on: request) {
+            errors.add("current_password", problem, ["\(Int(request.application.settings.limits.loginFailures.window / 60))"])
         }
         checkNewPassword(
             form.password, confirmation: form.password_confirmation, email: user.email,
@@ -94,6 +94,7 @@ struct SettingsController {
         // Every other browser is signed out; this one continues under a fresh session id.
         try await StoredSession.deleteAll(for: try user.requireID(), except: request.browserSession.tokenHash, on: request.db(.primary))
         try request.signIn(user)
+        try await request.application.mailer.send(Self.notice("email.password_notice", to: user, address: user.email, request))
         return request.redirect(to: SiteURL.settings.path() + "?saved=password", redirectType: .normal)
     }
 
@@ -108,11 +109,12 @@ struct SettingsController {
             errors.add("new_email", "signup.error.email_invalid")
         } else if newEmail == user.email {
             errors.add("new_email", "settings.error.same_email")
-        } else if try await User.find(email: newEmail, on: request.db(.primary)) != nil {
-            errors.add("new_email", "signup.error.email_taken")
         }
-        if !(try await request.accounts.hasher.verify(form.email_change_password ?? "", against: user.passwordHash)) {
-            errors.add("email_change_password", "settings.error.current_password")
+        // The password first: only the account's owner may learn that an address is taken.
+        if let problem = try await Self.checkCurrentPassword(form.email_change_password, of: user, on: request) {
+            errors.add("email_change_password", problem, ["\(Int(request.application.settings.limits.loginFailures.window / 60))"])
+        } else if errors.isEmpty, try await User.find(email: newEmail, on: request.db(.primary)) != nil {
+            errors.add("new_email", "signup.error.email_taken")
         }
         guard errors.isEmpty else { return try await render(request, .email(form), errors, status: .unprocessableEntity) }
         let secret = try await AccountToken.issue(
@@ -120,21 +122,53 @@ struct SettingsController {
         user.pendingEmail = newEmail
         try await user.update(on: request.db(.primary))
         let messages = request.application.messages, language = user.preferredLanguage
-        let link =
-            request.application.settings.publicBaseURL.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-            + SiteURL.settingsEmailConfirm.path(secret)
+        let link = request.application.link(to: .settingsEmailConfirm, secret)
         try await request.application.mailer.send(
             OutgoingEmail(
                 to: newEmail, subject: messages.text("email.change.subject", language),
                 body: messages.text("email.change.body", language, [user.firstName, link]), kind: "email_change"))
-        try await request.application.mailer.send(
-            OutgoingEmail(
-                to: user.email, subject: messages.text("email.change_notice.subject", language),
-                body: messages.text("email.change_notice.body", language, [user.firstName]), kind: "email_change_notice"))
+        try await request.application.mailer.send(Self.notice("email.change_notice", to: user, address: user.email, request))
         return request.redirect(to: SiteURL.settings.path() + "?saved=email_sent", redirectType: .normal)
     }
 
-    /// The link from the email: the new address takes effect if nobody took it meanwhile.
+    /// Checks the current password, throttled per account like sign-in: nil when right, else
+    /// the message key to show.
+    static func checkCurrentPassword(_ password: String?, of user: User, on request: Request) async throws -> String? {
+        let throttle = request.throttle, key = try user.requireID().uuidString
+        let attempt = try await throttle.attempt(.passwordCheck, key, request.application.settings.limits.loginFailures)
+        guard attempt.allowed else {
+            request.securityEvent(.throttled, reason: Throttle.Bucket.passwordCheck.rawValue, userID: user.id)
+            return "settings.error.password_throttled"
+        }
+        guard try await request.accounts.hasher.verify(password ?? "", against: user.passwordHash) else {
+            request.securityEvent(.passwordCheckFailed, reason: "wrong_password", userID: user.id)
+            return "settings.error.current_password"
+        }
+        try await throttle.forget(attempt.id)
+        return nil
+    }
+
+    /// A short notice to an address that something changed on the account.
+    static func notice(_ key: String, to user: User, address: String, _ request: Request) -> OutgoingEmail {
+        let messages = request.application.messages, language = user.preferredLanguage
+        return OutgoingEmail(
+            to: address, subject: messages.text(key + ".subject", language),
+            body: messages.text(key + ".body", language, [user.firstName, request.application.link(to: .passwordReset)]),
+            kind: String(key.dropFirst("email.".count)))
+    }
+
+    /// The link from the email opens a page with a button; only the POST changes anything,
+    /// so a mail scanner following links cannot confirm an address.
+    func showConfirmEmail(_ request: Request) async throws -> Response {
+        let secret = request.parameters.get("token") ?? ""
+        let token = try await AccountToken.find(secret, purposes: [.emailChange], now: request.accounts.clock(), on: request.db(.primary))
+        let page = SignUpController.ConfirmPage(
+            layout: request.layout(titleKey: "settings.email_confirm_title"), valid: token != nil,
+            action: SiteURL.settingsEmailConfirm.path(secret))
+        return try await request.view.render("accounts/confirm-email", page).response(token == nil ? .gone : .ok, for: request)
+    }
+
+    /// The new address takes effect if nobody took it meanwhile; the old one is told.
     func confirmEmail(_ request: Request) async throws -> Response {
         let db = request.db(.primary)
         guard
@@ -148,13 +182,15 @@ struct SettingsController {
             return try await request.view.render("accounts/message", page).response(.gone, for: request)
         }
         let user = token.user
+        let oldEmail = user.email
         user.email = newEmail
         user.pendingEmail = nil
         token.usedAt = request.accounts.clock()
-        try await db.transaction { db in
+        try await db.writeTransaction { db in
             try await user.update(on: db)
             try await token.update(on: db)
         }
+        try await request.application.mailer.send(Self.notice("email.changed_notice", to: user, address: oldEmail, request))
         let target = request.browserSession.userID == nil ? SiteURL.login.path() : SiteURL.settings.path() + "?saved=email_changed"
         return request.redirect(to: target, redirectType: .normal)
     }

@@ -48,15 +48,23 @@ struct SignInController {
         if (form.password ?? "").isEmpty { errors.add("password", "login.error.password_required") }
         guard errors.isEmpty else { return try await render(request, form, errors, status: .unprocessableEntity) }
 
-        let limit = request.application.settings.limits.loginFailures
+        let limits = request.application.settings.limits
         let throttle = request.throttle
-        // Past the limit, sign-in pauses until the oldest failure leaves the window; the
-        // password is not even checked, so guessing gains nothing. Never a permanent lock:
-        // a password reset clears the account's count.
-        let accountPaused = try await throttle.isExceeded(.loginAccount, email, limit)
-        let addressPaused = try await throttle.isExceeded(.loginAddress, request.clientAddress, limit)
-        if accountPaused || addressPaused {
-            errors.add("email", "login.error.throttled", ["\(Int(limit.window / 60))"])
+        // Per client address the limit only slows the address down (a city behind one proxy
+        // or carrier NAT must not lock everyone out); per account, past the limit, sign-in
+        // pauses until the oldest failure leaves the window and the password is not even
+        // checked. Each attempt is recorded before it is counted, so parallel guesses cannot
+        // slip past the limit. A password reset clears the account's count.
+        let addressAttempt = try await throttle.attempt(.loginAddress, request.clientAddress, limits.loginFailures)
+        if !addressAttempt.allowed {
+            request.securityEvent(.throttled, reason: Throttle.Bucket.loginAddress.rawValue)
+            if limits.loginAddressDelay > 0 { try await Task.sleep(for: .milliseconds(Int(limits.loginAddressDelay * 1000))) }
+        }
+        let accountAttempt = try await throttle.attempt(.loginAccount, email, limits.loginFailures)
+        guard accountAttempt.allowed else {
+            try await throttle.forget(addressAttempt.id)
+            request.securityEvent(.throttled, reason: Throttle.Bucket.loginAccount.rawValue)
+            errors.add("email", "login.error.throttled", ["\(Int(limits.loginFailures.window / 60))"])
             return try await render(request, form, errors, status: .tooManyRequests)
         }
 
@@ -69,18 +77,23 @@ struct SignInController {
             verified = false
         }
         guard let user, verified else {
-            try await throttle.record(.loginAccount, email)
-            try await throttle.record(.loginAddress, request.clientAddress)
+            request.securityEvent(.signInFailed, reason: user == nil ? "unknown_account" : "wrong_password", userID: user?.id)
             errors.add("email", "login.error.wrong_credentials")
             return try await render(request, form, errors, status: .unprocessableEntity)
         }
+        // The password was right: these attempts were not failures.
+        try await throttle.forget(addressAttempt.id)
+        try await throttle.clear(.loginAccount, email)
         guard !user.archived else {
             errors.add("email", "login.error.archived")
             return try await render(request, form, errors, status: .forbidden)
         }
-        try await throttle.clear(.loginAccount, email)
-        try request.signIn(user)
-        return request.redirect(to: ContactRules.safeLocalPath(form.next) ?? request.home(for: user), redirectType: .normal)
+        guard user.emailConfirmedAt != nil else {
+            try await SignUpController.sendConfirmation(to: user, on: request)
+            errors.add("email", "login.error.unconfirmed")
+            return try await render(request, form, errors, status: .forbidden)
+        }
+        return try await TwoFactorController.signIn(user, next: ContactRules.safeLocalPath(form.next), on: request)
     }
 
     /// POST only: a link or prefetch can never sign anyone out (P10).

@@ -27,35 +27,105 @@ struct SignUpController {
         return try await render(request, Form(language: request.language.rawValue), FormErrors(), status: .ok)
     }
 
+    /// P10: the answer never tells whether the email already has an account. Both cases
+    /// do the same work (a bcrypt hash, one email) and answer with the same redirect to
+    /// "check your email": a new account gets a confirmation link, an existing owner gets a
+    /// note that someone tried to sign up with their address.
     func create(_ request: Request) async throws -> Response {
         let form = try request.content.decode(Form.self)
-        var errors = validate(form, rules: request.accounts.rules)
-        let email = User.normalise(email: form.email ?? "")
-        if errors.isEmpty, try await User.find(email: email, on: request.db(.primary)) != nil {
-            errors.add("email", "signup.error.email_taken")
-        }
+        let errors = validate(form, rules: request.accounts.rules)
         guard errors.isEmpty else { return try await render(request, form, errors, status: .unprocessableEntity) }
-        if try await request.throttle.isExceeded(.signupAddress, request.clientAddress, request.application.settings.limits.signups) {
-            throw Abort(.tooManyRequests)
+        try await request.limitPerAddress(.signupAddress, request.application.settings.limits.signups)
+        let email = User.normalise(email: form.email ?? "")
+        let hash = try await request.accounts.hasher.hash(form.password ?? "")
+        let db = request.db(.primary)
+        if let existing = try await User.find(email: email, on: db) {
+            try await request.application.mailer.send(Self.existingAccountEmail(to: existing, request: request))
+        } else {
+            let user = User(
+                email: email, passwordHash: hash,
+                firstName: ContactRules.name(form.first_name ?? "") ?? "",
+                lastName: ContactRules.name(form.last_name ?? "") ?? "",
+                phone: ContactRules.usPhone(form.phone ?? "") ?? "",
+                language: Language(rawValue: form.language ?? "") ?? .en,
+                role: .resident)
+            do {
+                try await user.create(on: db)
+                try await Self.sendConfirmation(to: user, on: request)
+            } catch let error as any DatabaseError where error.isConstraintFailure {
+                // Someone registered the same email a moment ago: same answer as above.
+                if let existing = try await User.find(email: email, on: db) {
+                    try await request.application.mailer.send(Self.existingAccountEmail(to: existing, request: request))
+                }
+            }
         }
-        let user = User(
-            email: email,
-            passwordHash: try await request.accounts.hasher.hash(form.password ?? ""),
-            firstName: ContactRules.name(form.first_name ?? "") ?? "",
-            lastName: ContactRules.name(form.last_name ?? "") ?? "",
-            phone: ContactRules.usPhone(form.phone ?? "") ?? "",
-            language: Language(rawValue: form.language ?? "") ?? .en,
-            role: .resident)
-        do {
-            try await user.create(on: request.db(.primary))
-        } catch let error as any DatabaseError where error.isConstraintFailure {
-            // Someone registered the same email between the check and the insert.
-            errors.add("email", "signup.error.email_taken")
-            return try await render(request, form, errors, status: .unprocessableEntity)
+        return request.redirect(to: SiteURL.signupCheckEmail.path(), redirectType: .normal)
+    }
+
+    /// `/signup/check-email`: where both kinds of sign-up land.
+    func checkEmail(_ request: Request) async throws -> View {
+        try await request.view.render(
+            "accounts/message",
+            MessagePage(
+                layout: request.layout(titleKey: "signup.check_title"), headingKey: "signup.check_title", bodyKey: "signup.check_body"))
+    }
+
+    /// The link from the confirmation email opens a page with a button: link scanners that
+    /// fetch every URL in an email never confirm anything (only the POST does).
+    func showConfirm(_ request: Request) async throws -> Response {
+        let secret = request.parameters.get("token") ?? ""
+        let token = try await AccountToken.find(secret, purposes: [.signupConfirm], now: request.accounts.clock(), on: request.db(.primary))
+        let page = ConfirmPage(
+            layout: request.layout(titleKey: "signup.confirm_title"), valid: token != nil, action: SiteURL.signupConfirm.path(secret))
+        return try await request.view.render("accounts/confirm-email", page).response(token == nil ? .gone : .ok, for: request)
+    }
+
+    /// Confirms the address and signs the person in, straight into their application.
+    func confirm(_ request: Request) async throws -> Response {
+        let secret = request.parameters.get("token") ?? ""
+        let db = request.db(.primary)
+        guard let token = try await AccountToken.find(secret, purposes: [.signupConfirm], now: request.accounts.clock(), on: db) else {
+            return try await showConfirm(request)
         }
-        try await request.throttle.record(.signupAddress, request.clientAddress)
+        let user = token.user, now = request.accounts.clock()
+        user.emailConfirmedAt = user.emailConfirmedAt ?? now
+        token.usedAt = now
+        try await db.writeTransaction { db in
+            try await user.update(on: db)
+            try await token.update(on: db)
+        }
+        guard !user.archived else { return request.redirect(to: SiteURL.login.path(), redirectType: .normal) }
         try request.signIn(user)
-        return request.redirect(to: SiteURL.apply.path(), redirectType: .normal)
+        return request.redirect(to: request.home(for: user), redirectType: .normal)
+    }
+
+    struct ConfirmPage: Encodable {
+        let layout: LayoutContext
+        let valid: Bool
+        let action: String
+    }
+
+    /// Sends (again) the link that confirms a new account's email address.
+    static func sendConfirmation(to user: User, on request: Request) async throws {
+        let secret = try await AccountToken.issue(
+            .signupConfirm, for: try user.requireID(), now: request.accounts.clock(), on: request.db(.primary))
+        let messages = request.application.messages, language = user.preferredLanguage
+        try await request.application.mailer.send(
+            OutgoingEmail(
+                to: user.email, subject: messages.text("email.signup_confirm.subject", language),
+                body: messages.text(
+                    "email.signup_confirm.body", language, [user.firstName, request.application.link(to: .signupConfirm, secret)]),
+                kind: "signup_confirm"))
+    }
+
+    static func existingAccountEmail(to user: User, request: Request) -> OutgoingEmail {
+        let messages = request.application.messages, language = user.preferredLanguage
+        return OutgoingEmail(
+            to: user.email, subject: messages.text("email.signup_existing.subject", language),
+            body: messages.text(
+                "email.signup_existing.body", language,
+                [user.firstName, request.application.link(to: .login), request.application.link(to: .passwordReset)]),
+            kind: "signup_existing")
     }
 
     func validate(_ form: Form, rules: PasswordRules) -> FormErrors {

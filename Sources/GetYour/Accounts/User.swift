@@ -16,6 +16,14 @@ final class User: Model, @unchecked Sendable {
     @Field(key: "role") var role: Role
     @Field(key: "archived") var archived: Bool
     @OptionalField(key: "pending_email") var pendingEmail: String?
+    /// Set when the person opened the link sent at sign-up; nobody signs in before (P10).
+    @OptionalField(key: "email_confirmed_at") var emailConfirmedAt: Date?
+    /// Staff only: the TOTP secret, sealed with the secret key (see `SealedSecret`).
+    @OptionalField(key: "totp_secret") var totpSecret: String?
+    /// When the staff member proved their authenticator works; nil while setting it up.
+    @OptionalField(key: "totp_enabled_at") var totpEnabledAt: Date?
+    /// The last time step whose code was accepted: a code works once (RFC 6238 §5.2).
+    @OptionalField(key: "totp_last_step") var totpLastStep: Int64?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 

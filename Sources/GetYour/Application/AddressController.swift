@@ -140,19 +140,14 @@ struct AddressController {
     {
         let flow = request.flow
         let application = try await flow.draftCreatingIfNeeded()
-        let response = try await request.db(.primary).transaction { db -> Response in
-            let homeRecord = try await Self.upsert(home, verified: verified, on: db)
+        // Address records are shared reference rows: found or created on their own, before
+        // the application's transaction (a conflicting insert must not abort it).
+        let db = request.db(.primary)
+        let homeRecord = try await Self.upsert(home, verified: verified, on: db)
+        let mailingRecord = try await Self.upsertMailing(mailing, on: db)
+        let response = try await db.writeTransaction { db -> Response in
             application.$eligibilityAddress.id = try homeRecord.requireID()
-            if let mailing {
-                let record = try await Self.upsert(
-                    VerifiedAddress(
-                        street: mailing.street, unit: mailing.unit, city: mailing.city, state: mailing.state, zip: mailing.zip, coverage: []
-                    ),
-                    verified: false, on: db)
-                application.$mailingAddress.id = try record.requireID()
-            } else {
-                application.$mailingAddress.id = try homeRecord.requireID()
-            }
+            application.$mailingAddress.id = try (mailingRecord ?? homeRecord).requireID()
             return try await flow.advance(application, past: .address, returnToReview: returnToReview, on: db)
         }
         request.browserSession[Self.pendingKey] = nil
@@ -161,17 +156,20 @@ struct AddressController {
 
     /// Finds the shared record for this address or creates it. A verified lookup refreshes
     /// the verifier's coverage flags but never the admin's exceptions (original §10.17).
+    /// Residents at the same address at the same moment both succeed: an insert that loses
+    /// the race to the unique key reads the winner's row instead.
     static func upsert(_ address: VerifiedAddress, verified: Bool, on db: any Database) async throws -> Address {
         let key =
             (verified ? "" : "unverified:") + AddressNormaliser.key(street: address.street, unit: address.unit, zip: address.zip)
             + (verified ? "" : "|" + AddressNormaliser.canonical(address.city))
-        if let existing = try await Address.query(on: db).filter(\.$normalisedKey == key).first() {
-            if verified {
+        func refreshed(_ existing: Address) async throws -> Address {
+            if verified, existing.coverage != address.coverage.sorted() {
                 existing.coverage = address.coverage.sorted()
                 try await existing.save(on: db)
             }
             return existing
         }
+        if let existing = try await Address.query(on: db).filter(\.$normalisedKey == key).first() { return try await refreshed(existing) }
         let record = Address()
         record.street = address.street
         record.unit = address.unit
@@ -182,8 +180,22 @@ struct AddressController {
         record.coverage = address.coverage.sorted()
         record.coverageExceptions = []
         record.normalisedKey = key
-        try await record.create(on: db)
+        do {
+            try await record.create(on: db)
+        } catch  where (error as? any DatabaseError)?.isConstraintFailure == true {
+            guard let winner = try await Address.query(on: db).filter(\.$normalisedKey == key).first() else { throw error }
+            return try await refreshed(winner)
+        }
         return record
+    }
+
+    /// A separate mailing address is stored as typed (not verified); nil when it is the home.
+    static func upsertMailing(_ mailing: AddressInput?, on db: any Database) async throws -> Address? {
+        guard let mailing else { return nil }
+        return try await upsert(
+            VerifiedAddress(
+                street: mailing.street, unit: mailing.unit, city: mailing.city, state: mailing.state, zip: mailing.zip, coverage: []),
+            verified: false, on: db)
     }
 
     static func validate(_ address: AddressInput, prefix: String, into errors: inout FormErrors) {

@@ -40,7 +40,7 @@ struct ApplicationFlow {
         application.noPrograms = false
         application.programsAnswered = false
         do {
-            try await db.transaction { db in
+            try await db.writeTransaction { db in
                 try await application.create(on: db)
                 let applicant = HouseholdMember()
                 applicant.$application.id = try application.requireID()

@@ -22,7 +22,13 @@ final class Household: Model, @unchecked Sendable {
     static func forUser(_ userID: UUID, on db: any Database) async throws -> Household {
         if let existing = try await Household.query(on: db).filter(\.$user.$id == userID).first() { return existing }
         let household = Household(userID: userID)
-        try await household.create(on: db)
+        do {
+            try await household.create(on: db)
+        } catch  where (error as? any DatabaseError)?.isConstraintFailure == true {
+            // A second tab created it a moment ago.
+            guard let existing = try await Household.query(on: db).filter(\.$user.$id == userID).first() else { throw error }
+            return existing
+        }
         return household
     }
 }

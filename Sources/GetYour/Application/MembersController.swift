@@ -66,7 +66,11 @@ struct MembersController {
         if let redirect = try await request.flow.redirect(ifUnreachable: .members, draft) { return redirect }
         guard let draft else { throw Abort(.notFound) }
         let form = try request.content.decode(Form.self)
-        let errors = validate(form, today: today(request))
+        var errors = validate(form, today: today(request))
+        let limit = request.application.settings.maxHouseholdMembers
+        if try await HouseholdMember.query(on: request.db(.primary)).filter(\.$application.$id == draft.requireID()).count() >= limit {
+            errors.add("first_name", "members.error.too_many", ["\(limit)"])
+        }
         guard errors.isEmpty else { return try await renderEdit(request, member: nil, form, errors, status: .unprocessableEntity) }
         let member = HouseholdMember()
         member.$application.id = try draft.requireID()
@@ -97,7 +101,7 @@ struct MembersController {
         let (_, member) = try await owned(request)
         guard !member.isApplicant else { throw Abort(.badRequest) }
         // Their ID uploads go with them: documents of a removed member no longer apply.
-        try await request.db(.primary).transaction { db in
+        try await request.db(.primary).writeTransaction { db in
             let documents = try await Document.query(on: db).filter(\.$member.$id == member.requireID()).all()
             for document in documents { try await request.application.documentStore.delete(key: document.storageKey) }
             try await Document.query(on: db).filter(\.$member.$id == member.requireID()).delete()

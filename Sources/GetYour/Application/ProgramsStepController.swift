@@ -39,7 +39,7 @@ struct ProgramsStepController {
 
         let previous = try await Self.selected(draft, on: db)
         let dropped = previous.filter { !chosen.contains($0.slug) }
-        let response = try await db.transaction { db -> Response in
+        let response = try await db.writeTransaction { db -> Response in
             try await ApplicationEligibilityProgram.query(on: db).filter(\.$application.$id == draft.requireID()).delete()
             for program in available where chosen.contains(program.slug) {
                 try await ApplicationEligibilityProgram(applicationID: try draft.requireID(), programID: try program.requireID()).create(

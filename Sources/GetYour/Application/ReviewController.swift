@@ -50,7 +50,7 @@ struct ReviewController {
 
         let db = request.db(.primary)
         let now = Date()
-        try await db.transaction { db in
+        try await db.writeTransaction { db in
             // Only a draft moves to submitted, so a second POST racing this one changes nothing.
             try await ApplicationRecord.query(on: db).filter(\.$id == draft.requireID()).filter(\.$status == .draft)
                 .set(\.$status, to: .submitted).set(\.$submittedAt, to: now).set(\.$reference, to: Self.newReference())

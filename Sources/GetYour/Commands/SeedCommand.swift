@@ -26,7 +26,7 @@ enum ReferenceDataLoader {
     /// Upserts every program from the file; returns a one-line summary.
     static func load(_ app: Application) async throws -> String {
         let data = try ReferenceData.load(from: app.settings.paths.settings.appendingPathComponent("programs.toml"))
-        let (created, updated) = try await app.db(.primary).transaction { db -> (Int, Int) in
+        let (created, updated) = try await app.db(.primary).writeTransaction { db -> (Int, Int) in
             var created = 0, updated = 0
             for entry in data.eligibility_programs {
                 let program = try await EligibilityProgram.query(on: db).filter(\.$slug == entry.slug).first() ?? EligibilityProgram()

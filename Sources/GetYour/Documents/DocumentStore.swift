@@ -21,9 +21,12 @@ public struct FilesystemDocumentStore: DocumentStore {
 
     public func store(fileAt temporary: URL, key: String) async throws {
         let target = path(for: key)
-        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: target.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // A rename on the same file system: the file appears whole or not at all.
         try FileManager.default.moveItem(at: temporary, to: target)
+        // Readable by the app's user only, whatever the umask (P6).
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: target.path)
     }
 
     public func response(for key: String, on request: Request) async throws -> Response {

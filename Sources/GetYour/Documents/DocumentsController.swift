@@ -62,15 +62,8 @@ struct DocumentsController {
 
     func upload(_ request: Request) async throws -> Response {
         let settings = request.application.settings
-        // Refuse an obviously oversized request before reading it.
-        let ceiling = settings.uploads.maxFileBytes * settings.uploads.maxFilesPerItem + 1_048_576
-        let receiver = UploadReceiver(
-            temporaryFolder: settings.paths.dataDirectory.appendingPathComponent("tmp"),
-            maxFileBytes: settings.uploads.maxFileBytes, maxTotalBytes: ceiling)
-        if let length = request.headers.first(name: .contentLength).flatMap(Int.init), length > ceiling { throw Abort(.payloadTooLarge) }
-        try await receiver.receive(request) { try CSRF.verify($0, for: request) }
-        defer { receiver.discard() }
-
+        // Which application and checklist item, before a byte of the body is read: a request
+        // for nothing is answered at once instead of being written to disk first.
         let draft = try await request.flow.draft()
         if let redirect = try await request.flow.redirect(ifUnreachable: .documents, draft) { return redirect }
         guard let draft else { throw Abort(.notFound) }
@@ -78,12 +71,33 @@ struct DocumentsController {
         let checklist = try await DocumentChecklist.load(for: draft, on: db)
         guard let key = request.parameters.get("item"), let item = checklist.item(key) else { throw Abort(.notFound) }
 
+        // Refuse an obviously oversized request before reading it.
+        let ceiling = settings.uploads.maxFileBytes * settings.uploads.maxFilesPerItem + 1_048_576
+        let receiver = UploadReceiver(
+            temporaryFolder: settings.paths.dataDirectory.appendingPathComponent("tmp"),
+            maxFileBytes: settings.uploads.maxFileBytes, maxFiles: settings.uploads.maxFilesPerItem - item.documents.count,
+            maxTotalBytes: ceiling)
+        if let length = request.headers.first(name: .contentLength).flatMap(Int.init), length > ceiling { throw Abort(.payloadTooLarge) }
+        defer { receiver.discard() }
+        do {
+            try await receiver.receive(request) { try CSRF.verify($0, for: request) }
+        } catch UploadReceiver.Failure.tooManyFiles {
+            var errors = FormErrors()
+            errors.add("files-" + item.key, "documents.error.too_many", ["\(settings.uploads.maxFilesPerItem)"])
+            return try await render(request, draft, errors, status: .unprocessableEntity)
+        }
+
         var errors = FormErrors()
         let field = "files-" + item.key
         let files = receiver.files
         if files.isEmpty { errors.add(field, "documents.error.no_file") }
         if item.documents.count + files.count > settings.uploads.maxFilesPerItem {
             errors.add(field, "documents.error.too_many", ["\(settings.uploads.maxFilesPerItem)"])
+        }
+        let storedBytes =
+            checklist.items.flatMap(\.documents).reduce(0) { $0 + $1.byteSize } + checklist.noLongerNeeded.reduce(0) { $0 + $1.byteSize }
+        if errors.isEmpty, storedBytes + files.reduce(0, { $0 + $1.size }) > settings.uploads.maxBytesPerApplication {
+            errors.add(field, "documents.error.application_full", ["\(settings.uploads.maxBytesPerApplication / 1_048_576)"])
         }
         var accepted: [(UploadReceiver.ReceivedFile, String)] = []
         for file in files where errors.isEmpty {
@@ -132,7 +146,7 @@ struct DocumentsController {
                 rows.append(document)
             }
             let finished = rows
-            try await db.transaction { db in
+            try await db.writeTransaction { db in
                 for row in finished { try await row.create(on: db) }
             }
         } catch {

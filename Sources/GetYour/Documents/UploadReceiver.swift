@@ -16,17 +16,33 @@ final class UploadReceiver {
         var tooLarge = false
     }
 
-    enum Failure: Error, PageError {
+    enum Failure: Error, PageError, Equatable {
+        /// Not a multipart form, a malformed part, or a field the form does not have.
         case notMultipart
+        case malformed
+        case unexpectedField
+        /// More file parts than one checklist item may hold: reading stopped there.
+        case tooManyFiles
         /// The temporary file could not be written (disk full, permissions): nothing is kept.
         case cannotStore
 
-        var status: HTTPResponseStatus { self == .notMultipart ? .badRequest : .serviceUnavailable }
-        var messageKey: String { self == .notMultipart ? "error.400" : "error.503" }
+        var status: HTTPResponseStatus {
+            switch self {
+            case .notMultipart, .malformed, .unexpectedField: .badRequest
+            case .tooManyFiles: .unprocessableEntity
+            case .cannotStore: .serviceUnavailable
+            }
+        }
+        var messageKey: String { status == .serviceUnavailable ? "error.503" : "error.\(status.code)" }
     }
+
+    /// The only text fields the upload form has; anything else is refused (bounded work).
+    static let expectedFields: Set<String> = [CSRF.fieldName, "return_to"]
+    static let maxFieldBytes = 256
 
     private let temporaryFolder: URL
     private let maxFileBytes: Int
+    private let maxFiles: Int
     private(set) var files: [ReceivedFile] = []
     private(set) var fields: [String: String] = [:]
     private var currentName: String?
@@ -39,9 +55,10 @@ final class UploadReceiver {
     private let maxTotalBytes: Int
     private var totalBytes = 0
 
-    init(temporaryFolder: URL, maxFileBytes: Int, maxTotalBytes: Int) {
+    init(temporaryFolder: URL, maxFileBytes: Int, maxFiles: Int, maxTotalBytes: Int) {
         self.temporaryFolder = temporaryFolder
         self.maxFileBytes = maxFileBytes
+        self.maxFiles = maxFiles
         self.maxTotalBytes = maxTotalBytes
     }
 
@@ -51,7 +68,8 @@ final class UploadReceiver {
             let boundary = type.parameters["boundary"]
         else { throw Failure.notMultipart }
         do {
-            try FileManager.default.createDirectory(at: temporaryFolder, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: temporaryFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw Failure.cannotStore
         }
@@ -64,7 +82,7 @@ final class UploadReceiver {
                 totalBytes += chunk.readableBytes
                 // Without a Content-Length the stream could go on forever: stop at the ceiling.
                 if totalBytes > maxTotalBytes { throw Abort(.payloadTooLarge) }
-                try parser.execute(chunk)
+                do { try parser.execute(chunk) } catch { throw Failure.malformed }
                 if let failure { throw failure }
             }
         } catch {
@@ -92,6 +110,7 @@ final class UploadReceiver {
         guard name.lowercased() == "content-disposition" else { return }
         currentName = Self.parameter("name", in: value)
         currentFilename = Self.parameter("filename", in: value)
+        if currentFilename == nil, !Self.expectedFields.contains(currentName ?? ""), failure == nil { failure = Failure.unexpectedField }
     }
 
     private func body(_ buffer: inout ByteBuffer, verifyToken: (String?) throws -> Void) {
@@ -106,14 +125,22 @@ final class UploadReceiver {
                 guard failure == nil else { return }
             }
             write(&buffer)
-        } else if currentText.utf8.count < 4096 {
+        } else {
             currentText += buffer.readString(length: buffer.readableBytes) ?? ""
+            if currentText.utf8.count > Self.maxFieldBytes { failure = Failure.unexpectedField }
         }
     }
 
     private func startFile(_ filename: String) {
+        // Counted as the parts arrive: past the limit, reading stops (no more disk is used).
+        guard files.count < maxFiles else {
+            failure = Failure.tooManyFiles
+            return
+        }
         let url = temporaryFolder.appendingPathComponent("upload-\(UUID().uuidString)")
-        guard FileManager.default.createFile(atPath: url.path, contents: nil), let opened = try? FileHandle(forWritingTo: url) else {
+        guard FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]),
+            let opened = try? FileHandle(forWritingTo: url)
+        else {
             failure = Failure.cannotStore
             return
         }

@@ -22,11 +22,15 @@ public struct FileMailer: Mailer {
     let folder: URL
 
     public func send(_ email: OutgoingEmail) async throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
         let name = "\(stamp)-\(email.kind)-\(UUID().uuidString.prefix(8)).txt"
         let text = "To: \(email.to)\nSubject: \(email.subject)\nKind: \(email.kind)\n\n\(email.body)\n"
-        try Data(text.utf8).write(to: folder.appendingPathComponent(name), options: .atomic)
+        // Messages hold personal data: created readable by the app's user only.
+        let path = folder.appendingPathComponent(name).path
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw Abort(.serviceUnavailable, reason: "mail folder not writable")
+        }
     }
 
     /// The messages written so far, oldest first (for tests and the UAT helpers).

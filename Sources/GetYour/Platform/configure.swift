@@ -42,13 +42,13 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.analytics = recorder
     app.lifecycle.use(AnalyticsLifecycle(recorder: recorder))
 
-    app.middleware = middleware(for: settings, recorder: recorder)
+    app.middleware = middleware(for: settings, recorder: recorder, clock: app.clock)
     try routes(app)
 }
 
 /// The middleware chain, outermost first. Errors are turned into pages inside the headers
 /// and analytics layers, so error pages get both.
-private func middleware(for settings: Settings, recorder: AnalyticsRecorder) -> Middlewares {
+private func middleware(for settings: Settings, recorder: AnalyticsRecorder, clock: AppClock) -> Middlewares {
     let cookies = CookieSettings(secure: settings.security.secureCookies)
     var chain = Middlewares()
     chain.use(RequestIDMiddleware())
@@ -57,7 +57,7 @@ private func middleware(for settings: Settings, recorder: AnalyticsRecorder) -> 
     chain.use(LanguageMiddleware(cookie: cookies))
     chain.use(ErrorPageMiddleware(showDetails: settings.showErrorDetails))
     chain.use(StaticFilesMiddleware(publicDirectory: settings.paths.publicFiles.path + "/"))
-    chain.use(SessionMiddleware(settings: settings.session, cookie: cookies, clock: { Date() }))
+    chain.use(SessionMiddleware(settings: settings.session, cookie: cookies, clock: { clock.now() }))
     chain.use(CSRFMiddleware(cookie: cookies, trustedOrigin: origin(of: settings.publicBaseURL)))
     return chain
 }

@@ -12,6 +12,9 @@ func routes(_ app: Application) throws {
     let signUp = SignUpController()
     app.on(.GET, .signup, use: signUp.show)
     app.on(.POST, .signup, use: signUp.create)
+    app.on(.GET, .signupCheckEmail, use: signUp.checkEmail)
+    app.on(.GET, .signupConfirm, use: signUp.showConfirm)
+    app.on(.POST, .signupConfirm, use: signUp.confirm)
     let signIn = SignInController()
     app.on(.GET, .login, use: signIn.show)
     app.on(.POST, .login, use: signIn.create)
@@ -22,7 +25,8 @@ func routes(_ app: Application) throws {
     app.on(.GET, .passwordResetToken, use: reset.showChoose)
     app.on(.POST, .passwordResetToken, use: reset.choose)
     let settings = SettingsController()
-    app.on(.GET, .settingsEmailConfirm, use: settings.confirmEmail)
+    app.on(.GET, .settingsEmailConfirm, use: settings.showConfirmEmail)
+    app.on(.POST, .settingsEmailConfirm, use: settings.confirmEmail)
     let signedIn = app.grouped(RequireSignIn.anyone)
     signedIn.on(.GET, .settings, use: settings.show)
     signedIn.on(.POST, .settingsProfile, use: settings.updateProfile)
@@ -72,9 +76,22 @@ func routes(_ app: Application) throws {
     residents.on(.POST, .feedback, use: dashboard.feedback)
     residents.on(.GET, .proof, use: ProofController().show)
 
-    // Staff (P7)
+    // Staff two-factor sign-in (P10): reachable after the password, before the second factor
+    let twoFactor = TwoFactorController()
+    let provingSecondFactor = app.grouped(RequireSignIn.staffProvingSecondFactor)
+    provingSecondFactor.on(.GET, .twoFactor, use: twoFactor.show)
+    provingSecondFactor.on(.POST, .twoFactor, use: twoFactor.verify)
+    provingSecondFactor.on(.GET, .twoFactorSetup, use: twoFactor.showSetup)
+    provingSecondFactor.on(.POST, .twoFactorSetup, use: twoFactor.completeSetup)
+
+    // Staff (P7): every page needs the second factor
     let staff = app.grouped(RequireSignIn.staff)
     staff.on(.GET, .staff, use: StaffHomeController().show)
+    staff.on(.GET, .recoveryCodes, use: twoFactor.showRecoveryCodes)
+    let admins = app.grouped(RequireSignIn.admins)
+    let adminStaff = AdminStaffController()
+    admins.on(.GET, .adminStaff, use: adminStaff.list)
+    admins.on(.POST, .adminStaffResetTwoFactor, use: adminStaff.resetTwoFactor)
 
     // Health (monitoring)
     let health = HealthController(recorder: app.analytics)

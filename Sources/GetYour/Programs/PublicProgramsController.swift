@@ -49,10 +49,7 @@ struct PublicProgramsController {
         var errors = FormErrors()
         AddressController.validate(form, prefix: "", into: &errors)
         guard errors.isEmpty else { return try await render(request, form, errors, result: nil, status: .unprocessableEntity) }
-        if try await request.throttle.isExceeded(.addressCheck, request.clientAddress, request.application.settings.limits.addressChecks) {
-            throw Abort(.tooManyRequests)
-        }
-        try await request.throttle.record(.addressCheck, request.clientAddress)
+        try await request.limitPerAddress(.addressCheck, request.application.settings.limits.addressChecks)
         let result: String
         do {
             switch try await request.application.addressVerifier.verify(form) {
@@ -132,11 +129,16 @@ struct ProofController {
             let verifiedAt = application.verifiedAt
         else { throw Abort(.notFound) }
         let formatter = request.longDateFormatter
-        let user = try request.currentUser
+        // The name staff verified (the applicant on the application), not the account's
+        // editable name: changing one's name in Settings must not change the proof.
+        guard
+            let applicant = try await HouseholdMember.query(on: request.db(.primary))
+                .filter(\.$application.$id == application.requireID()).filter(\.$isApplicant == true).first()
+        else { throw Abort(.notFound) }
         let page = Page(
-            layout: request.layout(titleKey: "proof.title"), name: "\(user.firstName) \(user.lastName)",
+            layout: request.layout(titleKey: "proof.title"), name: applicant.fullName,
             reference: application.reference ?? "", verifiedOn: formatter.string(from: verifiedAt),
-            today: formatter.string(from: Date()))
+            today: formatter.string(from: request.application.clock.now()))
         return try await request.view.render("programs/proof", page).encodeResponse(for: request)
     }
 }

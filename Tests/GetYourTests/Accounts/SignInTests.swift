@@ -162,7 +162,8 @@ struct SignInTests {
             try await Browser(app).signUp(email: email, password: password)
             let resident = Browser(app)
             try await resident.signIn(email: email, password: password)
-            #expect(try await resident.get("/staff").status == .forbidden)
+            // Residents are not told that the staff workspace exists (P1).
+            #expect(try await resident.get("/staff").status == .notFound)
         }
     }
 
@@ -200,8 +201,8 @@ struct StaffAccountTests {
                 "/password-reset/\(secret)",
                 [("password", "lantern copper willow ridge"), ("password_confirmation", "lantern copper willow ridge")])
             #expect(set.headers.first(name: .location) == "/login?password_set=1")
-            let signedIn = try await browser.signIn(email: "coord@city.example", password: "lantern copper willow ridge")
-            #expect(signedIn.headers.first(name: .location) == "/staff")
+            // The password alone opens only the second-factor set-up (P10).
+            try await browser.signInStaff(email: "coord@city.example", password: "lantern copper willow ridge")
             #expect(try await browser.get("/staff").text.contains("program coordinator"))
             // Staff cannot use the resident pages.
             #expect(try await browser.get("/apply").status == .forbidden)
@@ -232,6 +233,7 @@ struct EscapingTests {
             let browser = Browser(app)
             try await browser.get("/signup")
             try await browser.post("/signup", signUpForm(overrides: ["first_name": "<script>alert(1)</script>"]))
+            try await browser.confirmEmail("maria.lopez@example.com")
             try await browser.get("/apply/address")
             try await browser.post("/apply/address", StepValidationTests.goodAddress)
             try await browser.post("/apply/household", [("rent_own", "rent"), ("duration", "1_to_3")])

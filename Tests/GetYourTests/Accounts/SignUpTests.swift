@@ -73,8 +73,9 @@ struct SignUpTests {
             let second = Browser(app)
             try await second.get("/signup")
             let response = try await second.post("/signup", signUpForm(email: "MARIA.Lopez@example.com"))
-            #expect(response.status == .unprocessableEntity)
-            #expect(response.text.contains("An account with this email address already exists"))
+            // The same answer as for a new address (no enumeration, P10); the owner is told.
+            #expect(response.headers.first(name: .location) == "/signup/check-email")
+            #expect(try app.sentMail().last?.contains("Kind: signup_existing") == true)
             #expect(try await User.query(on: app.db(.primary)).count() == 1)
         }
     }

@@ -65,14 +65,17 @@ extension Browser {
     }
 
     /// Signs up and answers every step up to the review page.
-    func applyUpToReview(email: String = "maria.lopez@example.com", programs: [String] = ["snap"]) async throws {
+    func applyUpToReview(
+        email: String = "maria.lopez@example.com", programs: [String] = ["snap"],
+        address: (street: String, unit: String, zip: String) = ("300 Civic Center Dr", "", "80521")
+    ) async throws {
         try await signUp(email: email)
         try await get("/apply/get-ready")
         try await get("/apply/address")
         try await post(
             "/apply/address",
             [
-                ("street", "300 Civic Center Dr"), ("unit", ""), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80521"),
+                ("street", address.street), ("unit", address.unit), ("city", "Fort Collins"), ("state", "CO"), ("zip", address.zip),
                 ("mailing_same", "yes"),
             ])
         try await get("/apply/household")

@@ -11,6 +11,9 @@ final class Browser {
     private(set) var cookies: [String: String] = [:]
     private(set) var lastPage = ""
     var headers: HTTPHeaders = [:]
+    /// Through a real socket on 127.0.0.1 instead of in memory (the request then has a peer
+    /// address, as behind a proxy).
+    var overTheNetwork = false
 
     init(_ app: Application) {
         self.app = app
@@ -56,7 +59,8 @@ final class Browser {
             request.headers.replaceOrAdd(name: .cookie, value: cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
         }
         for (name, value) in extra { request.headers.replaceOrAdd(name: name, value: value) }
-        let response = try await app.testing().performTest(request: request)
+        let response = try await app.testing(method: overTheNetwork ? .running(hostname: "127.0.0.1", port: 0) : .inMemory)
+            .performTest(request: request)
         for header in response.headers[.setCookie] {
             let pair = header.split(separator: ";", maxSplits: 1)[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard pair.count == 2 else { continue }

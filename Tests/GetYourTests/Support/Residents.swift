@@ -22,13 +22,24 @@ func signUpForm(
 }
 
 extension Browser {
-    /// Signs up through the real pages and returns the response to the final POST.
+    /// Signs up through the real pages, opens the confirmation link from the email and
+    /// presses its button; returns the response to that last POST (signed in, to `/apply`).
     @discardableResult
     func signUp(email: String = "maria.lopez@example.com", password: String = "amber kettle meadow stone") async throws
         -> TestingHTTPResponse
     {
         try await get("/signup")
-        return try await post("/signup", signUpForm(email: email, password: password))
+        let created = try await post("/signup", signUpForm(email: email, password: password))
+        guard created.headers.first(name: .location) == "/signup/check-email" else { return created }
+        return try await confirmEmail(User.normalise(email: email))
+    }
+
+    /// Follows the newest confirmation link sent to `email`.
+    @discardableResult
+    func confirmEmail(_ email: String) async throws -> TestingHTTPResponse {
+        let link = try #require(try app.lastLink(to: email))
+        try await get(link)
+        return try await post(link)
     }
 
     @discardableResult

@@ -33,9 +33,11 @@ enum TestApp {
             "GETYOUR_DATABASE_MAX_CONNECTIONS_PER_EVENT_LOOP": "1",
         ]
         if environment != "local" {
-            all["GETYOUR_SECURITY_SECRET_KEY"] = "test-secret-key"
-            all["GETYOUR_DATABASE_PRIMARY_URL"] = "sqlite:/unused"
-            all["GETYOUR_DATABASE_ANALYTICS_URL"] = "sqlite:/unused"
+            // Values that pass the stage/production guard rails; the databases are replaced below.
+            all["GETYOUR_SECURITY_SECRET_KEY"] = "test-secret-key-0123456789-abcdefghijklmnop"
+            all["GETYOUR_SECURITY_BCRYPT_COST"] = environment == "dev" ? "4" : "12"
+            all["GETYOUR_DATABASE_PRIMARY_URL"] = "postgres://unused:unused@127.0.0.1:1/unused?sslmode=require"
+            all["GETYOUR_DATABASE_ANALYTICS_URL"] = "postgres://unused:unused@127.0.0.1:1/unused?sslmode=require"
         }
         all.merge(variables) { _, new in new }
         return try Settings.load(root: root, environmentVariables: all)
@@ -58,6 +60,8 @@ enum TestApp {
             settings.database.primary = .sqliteFile(scratch.appendingPathComponent("primary.sqlite").path)
             settings.database.analytics = .sqliteFile(scratch.appendingPathComponent("analytics.sqlite").path)
         }
+        // Stage and production refuse bcrypt below 12 at load time; tests then hash fast.
+        settings.security.bcryptCost = 4
         adjust(&settings)
 
         let app = try await Application.make(.testing)

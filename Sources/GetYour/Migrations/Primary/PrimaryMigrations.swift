@@ -19,5 +19,8 @@ enum PrimaryMigrations {
         CreateEnrollments(),
         CreateFeedback(),
         AddHouseholdDashboardSeen(),
+        AddUserSecurityFields(),
+        CreateRecoveryCodes(),
+        CreateAuditEvents(),
     ]
 }

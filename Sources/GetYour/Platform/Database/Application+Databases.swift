@@ -2,6 +2,7 @@ import Fluent
 import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
+import SQLKit
 import Vapor
 
 extension Application {
@@ -44,6 +45,10 @@ extension Application {
 
     /// Brings one database up to date.
     public func migrate(_ id: DatabaseID) async throws {
+        // Readers never wait for a writer in WAL mode; the setting is kept in the file.
+        if let sql = db(id) as? any SQLDatabase, sql.dialect.name == "sqlite" {
+            try await sql.raw("PRAGMA journal_mode = WAL").run()
+        }
         let migrator = migrator(for: id)
         try await migrator.setupIfNeeded().get()
         try await migrator.prepareBatch().get()

@@ -18,6 +18,7 @@ struct ErrorPageMiddleware: AsyncMiddleware {
             return response
         } catch {
             let (status, key, headers) = Self.classify(error, request: request)
+            if status == .forbidden { Self.recordRefusal(error, request) }
             if status.code >= 500 {
                 request.logger.error(
                     "request failed", metadata: ["status": "\(status.code)", "error": "\(String(reflecting: type(of: error)))"])
@@ -44,6 +45,15 @@ struct ErrorPageMiddleware: AsyncMiddleware {
             return (.serviceUnavailable, "error.503", [:])
         default:
             return (.internalServerError, "error.500", [:])
+        }
+    }
+
+    /// Every 403 is a security event: CSRF and cross-site refusals with their own kind.
+    static func recordRefusal(_ error: any Error, _ request: Request) {
+        switch error as? PlatformError {
+        case .csrfRejected?: request.securityEvent(.csrfRejected, reason: "csrf_token")
+        case .crossSiteRequest?: request.securityEvent(.crossSiteRejected, reason: "origin")
+        default: request.securityEvent(.forbidden, reason: "role", userID: request.browserSession.userID)
         }
     }
 

@@ -37,7 +37,7 @@ struct SessionMiddleware: AsyncMiddleware {
     }
 
     private func isExpired(_ record: StoredSession, now: Date) -> Bool {
-        now.timeIntervalSince(record.lastSeenAt) > settings.idleTimeout
+        now.timeIntervalSince(record.lastSeenAt) > settings.idleTimeout(role: record.data["role"])
             || now.timeIntervalSince(record.createdAt) > settings.absoluteTimeout
     }
 

@@ -30,16 +30,18 @@ struct RawSettings {
             security: SecuritySettings(
                 secretKey: secret(.secretKey, localDefault: "local-development-secret-key-not-for-real-use"),
                 secureCookies: bool(.secureCookies, default: !isLocal),
-                hsts: bool(.hsts, default: environment == .production),
+                hsts: bool(.hsts, default: environment == .production || environment == .stage),
                 bcryptCost: int(.bcryptCost, default: 12, range: 4...16)
             ),
             session: SessionSettings(
                 idleTimeout: TimeInterval(int(.idleMinutes, default: 30, range: 1...1440) * 60),
+                staffIdleTimeout: TimeInterval(int(.staffIdleMinutes, default: 15, range: 1...1440) * 60),
                 absoluteTimeout: TimeInterval(int(.absoluteHours, default: 12, range: 1...168) * 3600)
             ),
             uploads: UploadSettings(
                 maxFileBytes: int(.maxFileMB, default: 20, range: 1...200) * 1_048_576,
-                maxFilesPerItem: int(.maxFilesPerItem, default: 10, range: 1...50)
+                maxFilesPerItem: int(.maxFilesPerItem, default: 10, range: 1...50),
+                maxBytesPerApplication: int(.maxApplicationMB, default: 250, range: 1...10_000) * 1_048_576
             ),
             analytics: AnalyticsSettings(
                 batchSize: int(.analyticsBatch, default: 200, range: 1...10_000),
@@ -48,19 +50,64 @@ struct RawSettings {
             ),
             limits: LimitSettings(
                 loginFailures: limit(.loginFailures, 5, .loginWindow, 15),
+                loginAddressDelay: TimeInterval(int(.loginAddressDelayMS, default: 2000, range: 0...60_000)) / 1000,
+                passwordResetsPerAccount: RateLimit(
+                    count: int(.resetsPerAccount, default: 3, range: 1...1_000_000),
+                    window: TimeInterval(int(.resetWindow, default: 60, range: 1...10_080) * 60)),
                 signups: limit(.signups, 10, .signupWindow, 60),
                 passwordResets: limit(.resets, 5, .resetWindow, 60),
                 addressChecks: limit(.addressChecks, 30, .addressCheckWindow, 10)
             ),
             address: addressSettings(),
-            behindProxy: bool(.behindProxy, default: false),
+            trustedProxies: networks(.trustedProxies),
+            maxHouseholdMembers: int(.maxMembers, default: 20, range: 1...100),
             paths: Settings.Paths(root: root, dataDirectory: dataDir)
         )
         if !missingSecrets.isEmpty {
             throw SettingsError.missingSecrets(environment: environment.rawValue, variables: missingSecrets)
         }
         if !problems.isEmpty { throw SettingsError.invalidValues(problems) }
+        if environment == .stage || environment == .production {
+            let unsafe = Self.guardRails(settings)
+            if !unsafe.isEmpty { throw SettingsError.unsafeForEnvironment(environment: environment.rawValue, problems: unsafe) }
+        }
         return settings
+    }
+
+    /// What `stage` and `production` refuse to start with (they hold real personal data):
+    /// each problem names the variable to fix, never its value.
+    static func guardRails(_ settings: Settings) -> [String] {
+        var problems: [String] = []
+        let key = settings.security.secretKey
+        if key.count < 32 || key.uppercased().contains("CHANGE_ME") {
+            problems.append(
+                "\(SettingKey.secretKey.environmentVariable) must be at least 32 random characters, not the template's placeholder")
+        }
+        if !settings.security.secureCookies {
+            problems.append("\(SettingKey.secureCookies.environmentVariable) must be true (cookies only over HTTPS)")
+        }
+        if !settings.security.hsts { problems.append("\(SettingKey.hsts.environmentVariable) must be true") }
+        if settings.security.bcryptCost < 12 {
+            problems.append("\(SettingKey.bcryptCost.environmentVariable) must be 12 or more")
+        }
+        if settings.logLevel == "trace" {
+            problems.append(
+                "\(SettingKey.logLevel.environmentVariable) must not be trace: at trace, SQL statements are logged with their values")
+        }
+        for (location, setting) in [(settings.database.primary, SettingKey.primaryURL), (settings.database.analytics, .analyticsURL)] {
+            switch location {
+            case .sqliteFile:
+                problems.append("\(setting.environmentVariable) must be a PostgreSQL URL (SQLite is for local use only)")
+            case .postgres(let url, _):
+                let mode = URLComponents(string: url)?.queryItems?.last {
+                    ["sslmode", "tlsmode", "ssl", "tls"].contains($0.name.lowercased())
+                }?.value
+                if !["require", "verify-full", "verify-ca"].contains(mode ?? "") {
+                    problems.append("\(setting.environmentVariable) must end with ?sslmode=require or ?sslmode=verify-full")
+                }
+            }
+        }
+        return problems
     }
 
     private func string(_ key: SettingKey, default fallback: String) -> String {
@@ -155,6 +202,20 @@ struct RawSettings {
         }
         problems.append("\(key.environmentVariable) must start with postgres:// or sqlite:")
         return .sqliteFile(sqliteFile.path)
+    }
+
+    /// A comma-separated list of addresses or CIDR networks.
+    private mutating func networks(_ key: SettingKey) -> [IPNetwork] {
+        let items = string(key, default: "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var networks: [IPNetwork] = []
+        for item in items {
+            if let network = IPNetwork(item) {
+                networks.append(network)
+            } else {
+                problems.append("\(key.environmentVariable) must list addresses or networks like 10.0.0.0/8, ::1 (\"\(item)\" is neither)")
+            }
+        }
+        return networks
     }
 
     private func resolvePath(_ path: String, root: URL) -> URL {

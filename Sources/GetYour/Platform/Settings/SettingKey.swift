@@ -34,7 +34,12 @@ extension SettingKey {
     static let analyticsBatch = SettingKey("analytics.batch_size")
     static let analyticsFlushMS = SettingKey("analytics.flush_interval_ms")
     static let analyticsBuffer = SettingKey("analytics.buffer_limit")
-    static let behindProxy = SettingKey("app.behind_proxy")
+    static let trustedProxies = SettingKey("app.trusted_proxies")
+    static let maxMembers = SettingKey("application.max_members")
+    static let maxApplicationMB = SettingKey("uploads.max_application_mb")
+    static let staffIdleMinutes = SettingKey("session.staff_idle_minutes")
+    static let loginAddressDelayMS = SettingKey("limits.login_address_delay_ms")
+    static let resetsPerAccount = SettingKey("limits.password_resets_per_account")
     static let addressVerifier = SettingKey("address.verifier")
     static let uspsURL = SettingKey("address.usps_url")
     static let uspsClientID = SettingKey("address.usps_client_id", secret: true)
@@ -56,10 +61,11 @@ extension SettingKey {
         version, publicBaseURL, logLevel, showErrorDetails, dataDirectory,
         primaryURL, analyticsURL, maxConnections,
         secretKey, secureCookies, hsts, bcryptCost,
-        idleMinutes, absoluteHours,
-        maxFileMB, maxFilesPerItem,
-        analyticsBatch, analyticsFlushMS, analyticsBuffer, behindProxy,
-        loginFailures, loginWindow, signups, signupWindow, resets, resetWindow, addressChecks, addressCheckWindow,
+        idleMinutes, staffIdleMinutes, absoluteHours,
+        maxFileMB, maxFilesPerItem, maxApplicationMB, maxMembers,
+        analyticsBatch, analyticsFlushMS, analyticsBuffer, trustedProxies,
+        loginFailures, loginWindow, loginAddressDelayMS, resetsPerAccount, signups, signupWindow, resets, resetWindow, addressChecks,
+        addressCheckWindow,
         addressVerifier, uspsURL, uspsClientID, uspsClientSecret, geocoderURL, geocodeScore, coverageLayers,
     ]
 }

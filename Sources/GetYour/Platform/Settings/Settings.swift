@@ -17,8 +17,11 @@ public struct Settings: Sendable {
     public var analytics: AnalyticsSettings
     public var limits: LimitSettings
     public var address: AddressSettings
-    /// Trust `X-Forwarded-For` for the client address (only behind a proxy that sets it).
-    public var behindProxy: Bool
+    /// Networks of the reverse proxies in front of the app; their `X-Forwarded-For` entries
+    /// are believed, nobody else's (see `ClientAddress`). Empty: the socket peer is the client.
+    public var trustedProxies: [IPNetwork]
+    /// Most people one application may list (P3 step 6).
+    public var maxHouseholdMembers: Int
     public var paths: Paths
 
     /// Where the app finds its files (templates, public, settings) and keeps local data.
@@ -75,13 +78,22 @@ public struct SecuritySettings: Sendable {
 }
 
 public struct SessionSettings: Sendable {
+    /// Staff sessions (any role but `resident`) end sooner when idle.
+    public func idleTimeout(role: String?) -> TimeInterval {
+        role.map { $0 != "resident" } == true ? staffIdleTimeout : idleTimeout
+    }
+
     public var idleTimeout: TimeInterval
+    /// Staff see household PII: their sessions end sooner when idle (P10).
+    public var staffIdleTimeout: TimeInterval
     public var absoluteTimeout: TimeInterval
 }
 
 public struct UploadSettings: Sendable {
     public var maxFileBytes: Int
     public var maxFilesPerItem: Int
+    /// All documents of one application together, so one account cannot fill the disk.
+    public var maxBytesPerApplication: Int
 }
 
 public struct AnalyticsSettings: Sendable {
@@ -101,6 +113,11 @@ public struct RateLimit: Sendable, Equatable {
 public struct LimitSettings: Sendable {
     /// Failed sign-ins per account and per client address before sign-in pauses.
     public var loginFailures: RateLimit
+    /// How long a sign-in from an address past its failure limit is held before the password
+    /// is checked: the address is slowed down, the account it names is never refused for it.
+    public var loginAddressDelay: TimeInterval
+    /// Reset links sent to one account per window (on top of the per-address limit).
+    public var passwordResetsPerAccount: RateLimit
     public var signups: RateLimit
     public var passwordResets: RateLimit
     public var addressChecks: RateLimit

@@ -5,6 +5,7 @@ public enum SettingsError: Error, CustomStringConvertible, Equatable {
     case secretInTrackedFile(key: String, file: String)
     case missingSecrets(environment: String, variables: [String])
     case invalidValues([String])
+    case unsafeForEnvironment(environment: String, problems: [String])
 
     public var description: String {
         switch self {
@@ -20,6 +21,8 @@ public enum SettingsError: Error, CustomStringConvertible, Equatable {
                 + "Set them as environment variables or in settings/secrets.\(environment).toml."
         case .invalidValues(let problems):
             "Invalid settings: " + problems.joined(separator: "; ")
+        case .unsafeForEnvironment(let environment, let problems):
+            "Refusing to start \(environment) with unsafe settings: " + problems.joined(separator: "; ")
         }
     }
 }

@@ -28,6 +28,6 @@ extension Request {
             signedIn: browserSession.userID != nil,
             isStaff: browserSession["role"].map { $0 != "resident" } ?? false,
             version: settings.version,
-            idleMinutes: Int(settings.session.idleTimeout / 60))
+            idleMinutes: Int(settings.session.idleTimeout(role: browserSession["role"]) / 60))
     }
 }

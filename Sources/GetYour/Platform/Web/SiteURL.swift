@@ -1,5 +1,6 @@
 import Foundation
 import RoutingKit
+import Vapor
 
 /// Every URL of the app, defined once (style 4). Routes are registered from these patterns
 /// and templates build links with `#url("name", …)`, so no path is typed twice.
@@ -24,6 +25,9 @@ public enum SiteURL: String, CaseIterable, Sendable {
     case settingsPassword = "/settings/password"
     case settingsEmail = "/settings/email"
     case settingsEmailConfirm = "/settings/email/confirm/:token"
+    case signupCheckEmail = "/signup/check-email"
+    case signupConfirm = "/signup/confirm/:token"
+    case twoFactor = "/login/two-factor"
 
     // Resident application (P13)
     case apply = "/apply"
@@ -51,6 +55,10 @@ public enum SiteURL: String, CaseIterable, Sendable {
 
     // Staff
     case staff = "/staff"
+    case twoFactorSetup = "/staff/two-factor/setup"
+    case recoveryCodes = "/staff/two-factor/recovery-codes"
+    case adminStaff = "/staff/admin/staff"
+    case adminStaffResetTwoFactor = "/staff/admin/staff/:id/two-factor/reset"
 
     /// The pattern with `:name` placeholders, as registered with the router.
     public var pattern: String { rawValue }
@@ -78,4 +86,12 @@ public enum SiteURL: String, CaseIterable, Sendable {
 
     private static let byName: [String: SiteURL] = Dictionary(
         uniqueKeysWithValues: allCases.map { ("\($0)", $0) })
+}
+
+extension Application {
+    /// An absolute link for emails, built from `app.public_base_url` (never from the request's
+    /// Host header, which a client controls).
+    func link(to url: SiteURL, _ parameters: String...) -> String {
+        settings.publicBaseURL.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + url.path(parameters)
+    }
 }
