@@ -166,6 +166,13 @@ struct DashboardTests {
             #expect(proof.text.contains("The household of Maria Lopez was verified"))
             #expect(proof.text.contains(application.reference ?? "missing"))
             #expect(!proof.text.contains("<img"))
+            // The proof names the applicant staff verified, whatever the account is renamed to.
+            try await browser.get("/settings")
+            try await browser.post(
+                "/settings/profile", [("first_name", "Someone"), ("last_name", "Else"), ("phone", "(970) 555-0142"), ("language", "en")])
+            let after = try await browser.get("/dashboard/proof").text
+            #expect(after.contains("The household of Maria Lopez was verified"))
+            #expect(!after.contains("Someone Else"))
         }
     }
 }
