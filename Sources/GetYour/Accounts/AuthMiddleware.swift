@@ -30,6 +30,8 @@ struct RequireSignIn: AsyncMiddleware {
     static let anyone = RequireSignIn(roles: Set(User.Role.allCases))
     static let staff = RequireSignIn(roles: [.verifier, .coordinator, .admin], refusal: .notFound)
     static let admins = RequireSignIn(roles: [.admin], refusal: .notFound)
+    /// Verification work: verifiers and admins (a coordinator gets 403, a resident 404).
+    static let verifiers = RequireSignIn(roles: [.verifier, .admin], refusal: .notFound)
     /// The two-factor pages themselves, reachable after the password alone.
     static let staffProvingSecondFactor = RequireSignIn(
         roles: [.verifier, .coordinator, .admin], secondFactorPending: true, refusal: .notFound)

@@ -31,7 +31,8 @@ struct AddressController {
     /// What waits in the session while the person looks at a suggested correction.
     struct Pending: Codable {
         let typed: AddressInput
-        let suggested: VerifiedAddress
+        /// nil when the verifier found nothing: the person may still keep what they typed.
+        let suggested: VerifiedAddress?
         let mailing: AddressInput?
         let returnToReview: Bool
     }
@@ -39,6 +40,8 @@ struct AddressController {
     struct Page: StepPage {
         let header: StepHeader
         let notice: String?
+        /// Shown when the verifier found nothing: the way to keep the address as typed.
+        let keepAsTypedURL: String?
         let home: [FormField]
         let mailingSame: FormField
         let mailing: [FormField]
@@ -49,6 +52,7 @@ struct AddressController {
         let header: StepHeader
         let typed: [String]
         let suggested: [String]
+        let hasSuggestion: Bool
         let choice: FormField
         var layout: LayoutContext?
     }
@@ -95,8 +99,12 @@ struct AddressController {
         let mailing = form.mailing_same == "no" ? form.mailing : nil
         switch verification {
         case .notFound:
+            // The fields come back to fix a typo; if the address is right after all, the
+            // person may keep it as typed after a second, explicit confirmation (staff check it).
+            let pending = Pending(typed: form.home, suggested: nil, mailing: mailing, returnToReview: request.returnsToReview)
+            request.browserSession[Self.pendingKey] = String(decoding: try JSONEncoder().encode(pending), as: UTF8.self)
             errors.add("street", "address.error.not_found")
-            return try await render(request, form, errors, status: .unprocessableEntity)
+            return try await render(request, form, errors, keepAsTyped: true, status: .unprocessableEntity)
         case .suggestion(let suggested):
             let pending = Pending(typed: form.home, suggested: suggested, mailing: mailing, returnToReview: request.returnsToReview)
             request.browserSession[Self.pendingKey] = String(decoding: try JSONEncoder().encode(pending), as: UTF8.self)
@@ -116,8 +124,9 @@ struct AddressController {
         let choice = try? request.content.get(String.self, at: "choice")
         switch choice {
         case "suggested":
+            guard let suggested = pending.suggested else { fallthrough }
             return try await save(
-                request, home: pending.suggested, verified: true, mailing: pending.mailing, returnToReview: pending.returnToReview)
+                request, home: suggested, verified: true, mailing: pending.mailing, returnToReview: pending.returnToReview)
         case "as_entered":
             // Kept as typed: coverage unknown, flagged for staff (verified = false).
             let typed = pending.typed
@@ -214,9 +223,9 @@ struct AddressController {
         }
     }
 
-    private func render(_ request: Request, _ form: Form, _ errors: FormErrors, notice: String? = nil, status: HTTPResponseStatus)
-        async throws -> Response
-    {
+    private func render(
+        _ request: Request, _ form: Form, _ errors: FormErrors, notice: String? = nil, keepAsTyped: Bool = false, status: HTTPResponseStatus
+    ) async throws -> Response {
         let m = errors.resolved(request)
         func fields(_ prefix: String, _ values: AddressInput) -> [FormField] {
             [
@@ -240,6 +249,7 @@ struct AddressController {
         let page = Page(
             header: StepHeader(request, step: .address, titleKey: "address.title", errors: errors, returnToReview: request.returnsToReview),
             notice: notice,
+            keepAsTypedURL: keepAsTyped ? SiteURL.addressConfirm.path() : nil,
             home: fields("", form.home),
             mailingSame: .choice(
                 "mailing_same", label: "address.mailing_same", options: [("yes", "answer.yes"), ("no", "answer.no")],
@@ -251,18 +261,24 @@ struct AddressController {
     private func renderConfirm(_ request: Request, _ pending: Pending, _ errors: FormErrors, status: HTTPResponseStatus) async throws
         -> Response
     {
-        let typed = pending.typed, suggested = pending.suggested
-        let page = ConfirmPage(
-            header: StepHeader(request, step: .address, titleKey: "address.confirm_title", errors: errors),
-            typed: [typed.unit.isEmpty ? typed.street : "\(typed.street) \(typed.unit)", "\(typed.city), \(typed.state) \(typed.zip)"],
-            suggested: [
+        let typed = pending.typed
+        let suggested = pending.suggested.map { suggested in
+            [
                 suggested.unit.isEmpty ? suggested.street : "\(suggested.street) \(suggested.unit)",
                 "\(suggested.city), \(suggested.state) \(suggested.zip)",
-            ],
+            ]
+        }
+        let options =
+            suggested == nil
+            ? [("as_entered", "address.keep_not_found")] : [("suggested", "address.use_suggested"), ("as_entered", "address.use_typed")]
+        let page = ConfirmPage(
+            header: StepHeader(
+                request, step: .address, titleKey: suggested == nil ? "address.not_found_title" : "address.confirm_title", errors: errors),
+            typed: [typed.unit.isEmpty ? typed.street : "\(typed.street) \(typed.unit)", "\(typed.city), \(typed.state) \(typed.zip)"],
+            suggested: suggested ?? [], hasSuggestion: suggested != nil,
             choice: .choice(
-                "choice", label: "address.confirm_question",
-                options: [("suggested", "address.use_suggested"), ("as_entered", "address.use_typed")],
-                selected: ["suggested"], errors: errors.resolved(request)))
+                "choice", label: suggested == nil ? "address.not_found_question" : "address.confirm_question",
+                options: options, selected: suggested == nil ? [] : ["suggested"], errors: errors.resolved(request)))
         return try await request.renderStep("application/address-confirm", page).response(status, for: request)
     }
 }

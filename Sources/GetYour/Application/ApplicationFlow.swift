@@ -39,6 +39,8 @@ struct ApplicationFlow {
         application.furthestStep = .address
         application.noPrograms = false
         application.programsAnswered = false
+        application.revision = 0
+        application.requestedItems = []
         do {
             try await db.writeTransaction { db in
                 try await application.create(on: db)

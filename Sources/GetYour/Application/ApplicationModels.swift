@@ -10,6 +10,9 @@ final class Household: Model, @unchecked Sendable {
     @Parent(key: "user_id") var user: User
     @OptionalField(key: "current_application_id") var currentApplicationID: UUID?
     @OptionalField(key: "dashboard_seen_at") var dashboardSeenAt: Date?
+    /// When the resident last changed something staff look at (submitted, uploaded,
+    /// answered): drives the queue's "changed since your last visit" marker (P14).
+    @OptionalField(key: "changed_at") var changedAt: Date?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
     init() {}
@@ -39,9 +42,8 @@ final class ApplicationRecord: Model, @unchecked Sendable {
     static let schema = "applications"
 
     enum Kind: String, Codable, Sendable { case initial, renewal }
-    enum Status: String, Codable, Sendable {
-        case draft, submitted, needsInfo = "needs_info", verified, denied, withdrawn
-    }
+    /// The lifecycle's statuses (rules in `Eligibility.ApplicationLifecycle`).
+    typealias Status = ApplicationStatus
     enum Tenure: String, Codable, Sendable, CaseIterable { case rent, own }
     enum Duration: String, Codable, Sendable, CaseIterable {
         case under1 = "under_1", oneToThree = "1_to_3", over3 = "over_3"
@@ -65,7 +67,17 @@ final class ApplicationRecord: Model, @unchecked Sendable {
     @OptionalField(key: "submitted_at") var submittedAt: Date?
     @OptionalField(key: "verified_at") var verifiedAt: Date?
     @OptionalField(key: "verified_by") var verifiedBy: UUID?
+    /// What staff last told the resident (the request for information, or why it was denied).
     @OptionalField(key: "status_message") var statusMessage: String?
+    /// Goes up by one with every change by the resident or staff once submitted, so a
+    /// decision made on a page rendered before the change is refused (issue 9).
+    @Field(key: "revision") var revision: Int
+    /// The checklist items staff asked for (`member-…`, `program-…`, `other`).
+    @Field(key: "requested_items") var requestedItems: [String]
+    /// When the resident last answered a request for information.
+    @OptionalField(key: "answered_at") var answeredAt: Date?
+    @OptionalField(key: "decided_at") var decidedAt: Date?
+    @OptionalField(key: "decided_by") var decidedBy: UUID?
     @Children(for: \.$application) var members: [HouseholdMember]
 
     init() {}
@@ -156,7 +168,10 @@ final class Document: Model, @unchecked Sendable {
     @Field(key: "original_name") var originalName: String
     @Field(key: "uploaded_at") var uploadedAt: Date
     @Field(key: "review_state") var reviewState: Review
+    /// Why staff rejected the file: a reason code (`DocumentReview.reasons`)…
     @OptionalField(key: "review_reason") var reviewReason: String?
+    /// …and what staff added in their own words, shown to the resident.
+    @OptionalField(key: "review_detail") var reviewDetail: String?
 
     init() {}
 }

@@ -49,13 +49,14 @@ struct ReviewController {
         guard errors.isEmpty else { return try await render(request, draft, errors, status: .unprocessableEntity) }
 
         let db = request.db(.primary)
-        let now = Date()
+        let now = request.application.clock.now()
         try await db.writeTransaction { db in
             // Only a draft moves to submitted, so a second POST racing this one changes nothing.
             try await ApplicationRecord.query(on: db).filter(\.$id == draft.requireID()).filter(\.$status == .draft)
                 .set(\.$status, to: .submitted).set(\.$submittedAt, to: now).set(\.$reference, to: Self.newReference())
                 .update()
-            try await Household.query(on: db).filter(\.$id == draft.$household.id).set(\.$currentApplicationID, to: draft.id).update()
+            try await Household.query(on: db).filter(\.$id == draft.$household.id).set(\.$currentApplicationID, to: draft.id)
+                .set(\.$changedAt, to: now).update()
         }
         try await request.application.submissionHooks.run(for: draft.requireID(), on: request)
         return request.redirect(to: SiteURL.submitted.path(), redirectType: .normal)
@@ -134,9 +135,7 @@ struct ReviewController {
             Section(
                 titleKey: "review.section.documents",
                 lines: checklist.items.map { item in
-                    let name =
-                        item.member.map { t("documents.id_for", [$0.fullName]) }
-                        ?? t("documents.proof_for", [item.program?.name(language) ?? ""])
+                    let name = item.title(messages, language)
                     return "\(name): " + (item.documents.isEmpty ? t("review.no_files") : t("review.files", ["\(item.documents.count)"]))
                 },
                 changeURL: SiteURL.documents.path() + "?return=review"),

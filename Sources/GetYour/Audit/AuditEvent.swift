@@ -10,6 +10,16 @@ final class AuditEvent: Model, @unchecked Sendable {
 
     /// What was done; stable codes, so the audit viewer and outside tools can rely on them.
     enum Action: String, Codable, Sendable, CaseIterable {
+        case householdViewed = "household.viewed"
+        case documentViewed = "document.viewed"
+        case queueSearched = "queue.searched"
+        case documentAccepted = "document.accepted"
+        case documentRejected = "document.rejected"
+        case applicationVerified = "application.verified"
+        case informationRequested = "application.information_requested"
+        case applicationDenied = "application.denied"
+        case residentResponded = "application.resident_responded"
+        case noteAdded = "household.note_added"
         case twoFactorEnabled = "two_factor.enabled"
         case twoFactorReset = "two_factor.reset"
         case recoveryCodeUsed = "two_factor.recovery_code_used"

@@ -14,6 +14,13 @@ struct DocumentChecklist {
         var documents: [Document]
 
         var isDone: Bool { !documents.isEmpty }
+
+        /// "ID for Maria Lopez", "Proof of SNAP", or "Something else staff asked for".
+        func title(_ messages: Messages, _ language: Language) -> String {
+            if let member { return messages.text("documents.id_for", language, [member.fullName]) }
+            if let program { return messages.text("documents.proof_for", language, [program.name(language)]) }
+            return messages.text("documents.other", language)
+        }
     }
 
     let items: [Item]
@@ -28,6 +35,9 @@ struct DocumentChecklist {
     var missing: [Item] { items.filter { !$0.isDone } }
 
     func item(_ key: String) -> Item? { items.first { $0.key == key } }
+
+    /// The item for documents staff asked for that fit no member or program.
+    static let otherKey = "other"
 
     static func load(for application: ApplicationRecord, on db: any Database) async throws -> DocumentChecklist {
         let members = try await MembersController.members(of: application, on: db)
@@ -46,6 +56,12 @@ struct DocumentChecklist {
             let mine = documents.filter { $0.purpose == .programProof && $0.$program.id == program.id }
             used.formUnion(mine.compactMap(\.id))
             items.append(Item(key: "program-\(program.slug)", purpose: .programProof, member: nil, program: program, documents: mine))
+        }
+        // "Something else" staff asked for in a request for information (issue 9).
+        let others = documents.filter { $0.purpose == .other }
+        if application.requestedItems.contains(Self.otherKey) || !others.isEmpty {
+            used.formUnion(others.compactMap(\.id))
+            items.append(Item(key: Self.otherKey, purpose: .other, member: nil, program: nil, documents: others))
         }
         return DocumentChecklist(items: items, noLongerNeeded: documents.filter { !used.contains($0.id!) })
     }

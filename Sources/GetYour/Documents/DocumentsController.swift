@@ -64,12 +64,18 @@ struct DocumentsController {
         let settings = request.application.settings
         // Which application and checklist item, before a byte of the body is read: a request
         // for nothing is answered at once instead of being written to disk first.
-        let draft = try await request.flow.draft()
-        if let redirect = try await request.flow.redirect(ifUnreachable: .documents, draft) { return redirect }
-        guard let draft else { throw Abort(.notFound) }
+        // The draft, or the application staff asked more of: then only the items they named.
+        let target = try await request.flow.uploadTarget()
+        if target?.status != .needsInfo, let redirect = try await request.flow.redirect(ifUnreachable: .documents, target) {
+            return redirect
+        }
+        guard let draft = target else { throw Abort(.notFound) }
+        let responding = draft.status == .needsInfo
         let db = request.db(.primary)
         let checklist = try await DocumentChecklist.load(for: draft, on: db)
-        guard let key = request.parameters.get("item"), let item = checklist.item(key) else { throw Abort(.notFound) }
+        guard let key = request.parameters.get("item"), let item = checklist.item(key),
+            !responding || draft.requestedItems.contains(key)
+        else { throw Abort(.notFound) }
 
         // Refuse an obviously oversized request before reading it.
         let ceiling = settings.uploads.maxFileBytes * settings.uploads.maxFilesPerItem + 1_048_576
@@ -84,7 +90,7 @@ struct DocumentsController {
         } catch UploadReceiver.Failure.tooManyFiles {
             var errors = FormErrors()
             errors.add("files-" + item.key, "documents.error.too_many", ["\(settings.uploads.maxFilesPerItem)"])
-            return try await render(request, draft, errors, status: .unprocessableEntity)
+            return try await renderFor(request, draft, errors)
         }
 
         var errors = FormErrors()
@@ -119,7 +125,7 @@ struct DocumentsController {
                 }
             }
         }
-        guard errors.isEmpty else { return try await render(request, draft, errors, status: .unprocessableEntity) }
+        guard errors.isEmpty else { return try await renderFor(request, draft, errors) }
 
         // Move the files into the store, then write their rows in one transaction; if the
         // rows cannot be written, the stored files are removed again (no file without a row).
@@ -145,13 +151,17 @@ struct DocumentsController {
                 document.reviewState = .pending
                 rows.append(document)
             }
-            let finished = rows
+            let finished = rows, now = request.application.clock.now()
             try await db.writeTransaction { db in
                 for row in finished { try await row.create(on: db) }
+                try await ApplicationFlow.markChangedForStaff(draft, now: now, on: db)
             }
         } catch {
             for key in stored { try? await store.delete(key: key) }
             throw error
+        }
+        if responding {
+            return request.redirect(to: SiteURL.respond.path() + "?uploaded=\(accepted.count)#\(item.key)", redirectType: .normal)
         }
         let after = try await DocumentChecklist.load(for: draft, on: db)
         if after.isComplete {
@@ -162,15 +172,30 @@ struct DocumentsController {
         return request.redirect(to: SiteURL.documents.path() + "?uploaded=\(accepted.count)\(suffix)#\(item.key)", redirectType: .normal)
     }
 
+    /// Removes an upload: any file of the draft; while answering a request for information,
+    /// only a file not yet checked by staff.
     func delete(_ request: Request) async throws -> Response {
-        guard let draft = try await request.flow.draft(), draft.graph.isReachable(.documents),
+        guard let target = try await request.flow.uploadTarget(), target.status == .needsInfo || target.graph.isReachable(.documents),
             let id = request.parameters.get("id").flatMap(UUID.init(uuidString:)),
             let document = try await Document.query(on: request.db(.primary))
-                .filter(\.$id == id).filter(\.$application.$id == draft.requireID()).first()
+                .filter(\.$id == id).filter(\.$application.$id == target.requireID()).first(),
+            target.status == .draft || document.reviewState == .pending
         else { throw Abort(.notFound) }
-        try await document.delete(on: request.db(.primary))
+        let now = request.application.clock.now()
+        try await request.db(.primary).writeTransaction { db in
+            try await document.delete(on: db)
+            try await ApplicationFlow.markChangedForStaff(target, now: now, on: db)
+        }
         try await request.application.documentStore.delete(key: document.storageKey)
-        return request.redirect(to: SiteURL.documents.path(), redirectType: .normal)
+        return request.redirect(to: target.status == .draft ? SiteURL.documents.path() : SiteURL.respond.path(), redirectType: .normal)
+    }
+
+    /// The page an upload error is shown on: the documents step, or the response page.
+    private func renderFor(_ request: Request, _ application: ApplicationRecord, _ errors: FormErrors) async throws -> Response {
+        if application.status == .needsInfo {
+            return try await RespondController().render(request, application, errors, typed: nil, status: .unprocessableEntity)
+        }
+        return try await render(request, application, errors, status: .unprocessableEntity)
     }
 
     /// `/documents/{id}`: only the household that uploaded a file may see it (404 for
@@ -212,8 +237,7 @@ struct DocumentsController {
     }
 
     private func title(_ item: DocumentChecklist.Item, _ request: Request) -> String {
-        if let member = item.member { return request.application.messages.text("documents.id_for", request.language, [member.fullName]) }
-        return request.application.messages.text("documents.proof_for", request.language, [item.program?.name(request.language) ?? ""])
+        item.title(request.application.messages, request.language)
     }
 
     private func render(

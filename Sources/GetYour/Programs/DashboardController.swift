@@ -30,6 +30,9 @@ struct DashboardController {
         let hasDraft: Bool
         let submitted: Bool
         let verified: Bool
+        /// Staff asked for more: what, and the link to answer (issue 9).
+        let needsInfo: Bool
+        let requestedItems: [String]
         let enrolled: [ProgramCard]
         let applied: [ProgramCard]
         let eligible: [ProgramCard]
@@ -44,7 +47,7 @@ struct DashboardController {
 
     func show(_ request: Request) async throws -> Response {
         let notice = (try? request.query.get(String.self, at: "notice")).flatMap {
-            ["applied", "feedback"].contains($0) ? "dashboard.notice.\($0)" : nil
+            ["applied", "feedback", "responded"].contains($0) ? "dashboard.notice.\($0)" : nil
         }
         return try await render(request, FormErrors(), notice: notice, feedback: (nil, nil), status: .ok)
     }
@@ -134,6 +137,12 @@ struct DashboardController {
                 if reason == nil { eligible.append(card) } else { notEligible.append(card) }
             }
         }
+        var requested: [String] = []
+        if let application, application.status == .needsInfo {
+            let checklist = try await DocumentChecklist.load(for: application, on: db)
+            requested = checklist.items.filter { application.requestedItems.contains($0.key) }
+                .map { $0.title(request.application.messages, language) }
+        }
         let m = errors.resolved(request)
         let statusKey: String
         if let application {
@@ -146,6 +155,7 @@ struct DashboardController {
             summary: ErrorSummary(request, errors), notice: notice, firstVisit: firstVisit,
             statusKey: statusKey, statusMessage: application?.statusMessage, reference: application?.reference,
             hasDraft: draft != nil, submitted: application != nil, verified: application?.status == .verified,
+            needsInfo: application?.status == .needsInfo, requestedItems: requested,
             enrolled: enrolled, applied: applied, eligible: eligible, notEligible: notEligible,
             hasEnrolled: !enrolled.isEmpty, hasApplied: !applied.isEmpty, hasEligible: !eligible.isEmpty,
             hasNotEligible: !notEligible.isEmpty,

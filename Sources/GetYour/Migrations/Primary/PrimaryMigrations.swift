@@ -22,5 +22,9 @@ enum PrimaryMigrations {
         AddUserSecurityFields(),
         CreateRecoveryCodes(),
         CreateAuditEvents(),
+        AddApplicationReviewFields(),
+        CreateApplicationMessages(),
+        CreateStaffNotes(),
+        CreateStaffVisits(),
     ]
 }

@@ -22,6 +22,11 @@ extension FormField {
             autocomplete: autocomplete, inputmode: inputmode, required: required)
     }
 
+    /// A multi-line text area (`partials/field-textarea`).
+    static func textarea(_ name: String, label: String, hint: String? = nil, value: String? = nil, errors: [String: String]) -> FormField {
+        FormField(name: name, labelKey: label, hintKey: hint, value: value ?? "", error: errors[name], type: "textarea")
+    }
+
     /// A radio or checkbox group; `selected` holds the checked values.
     static func choice(
         _ name: String, label: String, hint: String? = nil, options: [(value: String, label: String)],

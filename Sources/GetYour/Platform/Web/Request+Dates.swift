@@ -15,6 +15,16 @@ extension Request {
         return formatter
     }
 
+    /// "Nov 21, 2026, 3:04 PM", for audit trails.
+    var dateTimeFormatter: DateFormatter {
+        let formatter = DateFormatter()
+        formatter.dateStyle = .medium
+        formatter.timeStyle = .short
+        formatter.locale = Locale(identifier: language == .es ? "es_US" : "en_US")
+        formatter.timeZone = Self.cityTimeZone
+        return formatter
+    }
+
     /// Today's date in the city.
     var today: CalendarDate {
         let parts = Calendar(identifier: .gregorian).dateComponents(in: Self.cityTimeZone, from: application.accounts.clock())

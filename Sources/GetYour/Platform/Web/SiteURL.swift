@@ -46,6 +46,7 @@ public enum SiteURL: String, CaseIterable, Sendable {
     case review = "/apply/review"
     case submit = "/apply/submit"
     case submitted = "/apply/submitted"
+    case respond = "/apply/respond"
     case document = "/documents/:id"
 
     // Dashboard (P3 step 11)
@@ -55,6 +56,13 @@ public enum SiteURL: String, CaseIterable, Sendable {
 
     // Staff
     case staff = "/staff"
+    case staffHousehold = "/staff/households/:id"
+    case staffDocument = "/staff/documents/:id"
+    case staffDocumentReview = "/staff/documents/:id/review"
+    case staffVerify = "/staff/applications/:id/verify"
+    case staffRequestInfo = "/staff/applications/:id/request-info"
+    case staffDeny = "/staff/applications/:id/deny"
+    case staffNotes = "/staff/households/:id/notes"
     case twoFactorSetup = "/staff/two-factor/setup"
     case recoveryCodes = "/staff/two-factor/recovery-codes"
     case adminStaff = "/staff/admin/staff"

@@ -1,0 +1,256 @@
+import Eligibility
+import Fluent
+import SQLKit
+import Vapor
+
+/// `/staff/households/{id}` (P7, issue 9): everything a verifier needs about one household on
+/// one page — account, addresses with their verification and coverage, household facts,
+/// members with ages, eligibility programs and the income level they imply, the document
+/// checklist with an inline viewer, earlier applications, enrollments, notes, the message
+/// thread and the household's audit trail — and the forms for every decision. A fixed number
+/// of queries per load; every view is audited.
+struct HouseholdReviewController {
+    struct FileView: Encodable {
+        let id: String
+        let name: String
+        let typeLabel: String
+        let size: String
+        let url: String
+        let isImage: Bool
+        let isPDF: Bool
+        let stateKey: String
+        let reason: String?
+        let reviewURL: String
+    }
+
+    struct ItemView: Encodable {
+        let key: String
+        let title: String
+        let files: [FileView]
+        let hasFiles: Bool
+        let requested: Bool
+    }
+
+    struct AddressView: Encodable {
+        let lines: [String]
+        let verifiedKey: String
+        let coverage: String
+    }
+
+    struct Line: Encodable {
+        let label: String
+        let value: String
+    }
+
+    struct ApplicationLink: Encodable {
+        let label: String
+        let url: String
+        let current: Bool
+    }
+
+    struct Entry: Encodable {
+        let when: String
+        let who: String
+        let text: String
+    }
+
+    struct Page: Encodable {
+        let layout: LayoutContext
+        let summary: ErrorSummary
+        let notice: String?
+        let name: String
+        let reference: String
+        let statusKey: String
+        let kindKey: String
+        let readOnly: Bool
+        let account: [Line]
+        let home: AddressView?
+        let mailing: AddressView?
+        let facts: [Line]
+        let members: [Line]
+        let programs: [String]
+        let incomeLevel: String
+        let items: [ItemView]
+        let applications: [ApplicationLink]
+        let enrollments: [Line]
+        let notes: [Entry]
+        let thread: [Entry]
+        let audit: [Entry]
+        let revision: Int
+        let canDecide: Bool
+        let mayVerify: Bool
+        let verifyURL: String
+        let requestInfoURL: String
+        let denyURL: String
+        let notesURL: String
+        let requestItems: FormField
+        let requestMessage: FormField
+        let denyReason: FormField
+        let noteBody: FormField
+        let rejectReasons: [FormField.Option]
+        let hasNotes: Bool
+        let hasThread: Bool
+    }
+
+    func show(_ request: Request) async throws -> Response {
+        let notice = (try? request.query.get(String.self, at: "done")).flatMap { Self.notices.contains($0) ? "staff.done.\($0)" : nil }
+        return try await render(request, FormErrors(), typed: [:], notice: notice, status: .ok)
+    }
+
+    static let notices: Set<String> = ["verified", "requested", "denied", "note", "accepted", "rejected"]
+
+    /// The household named in the URL and the application to show (the current one, or
+    /// `?application=` for an earlier one of the same household).
+    static func load(_ request: Request) async throws -> (Household, User, [ApplicationRecord], ApplicationRecord) {
+        let db = request.db(.primary)
+        guard let id = request.parameters.get("id").flatMap(UUID.init(uuidString:)),
+            let household = try await Household.query(on: db).filter(\.$id == id).with(\.$user).first()
+        else { throw Abort(.notFound) }
+        let applications = try await ApplicationRecord.query(on: db).filter(\.$household.$id == id).filter(\.$status != .draft)
+            .sort(\.$submittedAt).all()
+        let wanted = (try? request.query.get(String.self, at: "application")).flatMap(UUID.init(uuidString:))
+        guard let shown = wanted.flatMap({ want in applications.first { $0.id == want } }) ?? applications.last else {
+            throw Abort(.notFound)
+        }
+        return (household, household.user, applications, shown)
+    }
+
+    /// The page, with `errors` and what was typed when a decision's form was not right.
+    func render(_ request: Request, _ errors: FormErrors, typed: [String: String], notice: String? = nil, status: HTTPResponseStatus)
+        async throws -> Response
+    {
+        let db = request.db(.primary), messages = request.application.messages, language = request.language
+        let staff = try request.currentUser
+        let (household, user, applications, application) = try await Self.load(request)
+        let householdID = try household.requireID()
+        func t(_ key: String, _ args: [String] = []) -> String { messages.text(key, language, args) }
+        let formatter = request.longDateFormatter
+
+        let addressIDs = [application.$eligibilityAddress.id, application.$mailingAddress.id].compactMap { $0 }
+        let addresses = try await Address.query(on: db).filter(\.$id ~~ addressIDs).all()
+        let checklist = try await DocumentChecklist.load(for: application, on: db)
+        let enrollments = try await Enrollment.query(on: db).filter(\.$household.$id == householdID).with(\.$program).all()
+        let notes = try await StaffNote.query(on: db).filter(\.$household.$id == householdID).sort(\.$createdAt, .descending).all()
+        let thread = try await ApplicationMessage.query(on: db).filter(\.$application.$id == application.requireID()).sort(\.$createdAt)
+            .all()
+        let trail = try await AuditEvent.query(on: db).filter(\.$householdID == householdID).sort(\.$occurredAt, .descending).limit(50)
+            .all()
+
+        func addressView(_ id: UUID?) -> AddressView? {
+            guard let id, let address = addresses.first(where: { $0.id == id }) else { return nil }
+            let flags =
+                address.coverage.map { t("coverage.\($0)") }
+                + address.coverageExceptions.map { t("coverage.\($0)") + " (" + t("staff.exception") + ")" }
+            return AddressView(
+                lines: address.lines, verifiedKey: address.verified ? "staff.address_verified" : "staff.address_as_typed",
+                coverage: flags.isEmpty ? t("staff.coverage_none") : flags.joined(separator: ", "))
+        }
+        let today = request.today
+        let members = checklist.members.map { member in
+            let age = CalendarDate(member.birthdate).map { t("staff.age", ["\($0.age(on: today))"]) } ?? t("review.not_answered")
+            return Line(
+                label: member.fullName + (member.isApplicant ? " (" + t("staff.applicant") + ")" : ""),
+                value: "\(member.birthdate) — \(age)")
+        }
+        let level = application.noPrograms ? nil : IncomeLevel.household(selectedProgramLevels: checklist.programs.map(\.level))
+        let items = checklist.items.map { item in
+            ItemView(
+                key: item.key, title: item.title(messages, language),
+                files: item.documents.map { document in
+                    FileView(
+                        id: document.id!.uuidString, name: document.originalName,
+                        typeLabel: (DocumentRules.allowed[document.mimeType] ?? "").uppercased(),
+                        size: ByteCountFormatter.string(fromByteCount: Int64(document.byteSize), countStyle: .file),
+                        url: SiteURL.staffDocument.path(document.id!.uuidString),
+                        isImage: document.mimeType.hasPrefix("image/") && document.mimeType != "image/heic"
+                            && document.mimeType != "image/heif",
+                        isPDF: document.mimeType == "application/pdf", stateKey: "staff.document.\(document.reviewState.rawValue)",
+                        reason: document.reviewReason.map { t("reject_reason.\($0)") + (document.reviewDetail.map { ": " + $0 } ?? "") },
+                        reviewURL: SiteURL.staffDocumentReview.path(document.id!.uuidString))
+                }, hasFiles: !item.documents.isEmpty, requested: application.requestedItems.contains(item.key))
+        }
+        let isCurrent = application.id == applications.last?.id
+        let actor = StaffDecisions.actor(staff.role)
+        let canDecide = isCurrent && ApplicationLifecycle.decide(actor, .deny, from: application.status) != nil
+        let requestable =
+            checklist.items.map { ($0.key, $0.title(messages, language)) }
+            + (checklist.item(DocumentChecklist.otherKey) == nil ? [(DocumentChecklist.otherKey, t("documents.other"))] : [])
+        let m = errors.resolved(request)
+        let selectedItems = Set((typed["items"] ?? "").split(separator: ",").map(String.init))
+
+        let page = Page(
+            layout: request.layout(titleKey: "staff.household_title", hasErrors: !errors.isEmpty),
+            summary: ErrorSummary(request, errors), notice: notice,
+            name: "\(user.firstName) \(user.lastName)", reference: application.reference ?? "—",
+            statusKey: "staff.status.\(application.status.rawValue)", kindKey: "staff.kind.\(application.kind.rawValue)",
+            readOnly: !isCurrent,
+            account: [
+                Line(label: t("signup.email"), value: user.email),
+                Line(label: t("signup.phone"), value: ContactRules.displayPhone(user.phone)),
+                Line(label: t("signup.language"), value: t("language.\(user.language)")),
+                Line(label: t("staff.submitted_on"), value: application.submittedAt.map(formatter.string(from:)) ?? "—"),
+            ],
+            home: addressView(application.$eligibilityAddress.id),
+            mailing: application.$mailingAddress.id == application.$eligibilityAddress.id
+                ? nil : addressView(application.$mailingAddress.id),
+            facts: [
+                Line(label: t("household.rent_own"), value: application.rentOwn.map { t("household.\($0.rawValue)") } ?? "—"),
+                Line(label: t("household.duration"), value: application.duration.map { t("household.\($0.rawValue)") } ?? "—"),
+                Line(label: t("staff.household_size"), value: "\(checklist.members.count)"),
+            ],
+            members: members,
+            programs: application.noPrograms ? [t("programs.none")] : checklist.programs.map { $0.name(language) },
+            incomeLevel: level.map { t("staff.income_level", [$0.description]) } ?? t("staff.no_income_level"),
+            items: items,
+            applications: applications.map { earlier in
+                ApplicationLink(
+                    label:
+                        "\(earlier.reference ?? "—") · \(t("staff.kind.\(earlier.kind.rawValue)")) · \(t("staff.status.\(earlier.status.rawValue)"))",
+                    url: SiteURL.staffHousehold.path(householdID.uuidString.lowercased())
+                        + "?application=\(earlier.id!.uuidString.lowercased())",
+                    current: earlier.id == application.id)
+            },
+            enrollments: enrollments.map { Line(label: $0.program.name(language), value: t("staff.enrollment.\($0.status.rawValue)")) },
+            notes: notes.map {
+                Entry(when: formatter.string(from: $0.createdAt), who: String($0.authorID.uuidString.prefix(8)), text: $0.body)
+            },
+            thread: thread.map {
+                Entry(
+                    when: formatter.string(from: $0.createdAt),
+                    who: t($0.authorRole == "resident" ? "staff.from_resident" : "staff.from_staff"), text: $0.body)
+            },
+            audit: trail.map {
+                Entry(
+                    when: request.dateTimeFormatter.string(from: $0.occurredAt), who: $0.actorRole + " " + String($0.actorID.prefix(8)),
+                    text: t("audit.\($0.action)"))
+            },
+            revision: application.revision, canDecide: canDecide, mayVerify: ApplicationLifecycle.may(actor, .verify),
+            verifyURL: SiteURL.staffVerify.path(application.id!.uuidString),
+            requestInfoURL: SiteURL.staffRequestInfo.path(application.id!.uuidString),
+            denyURL: SiteURL.staffDeny.path(application.id!.uuidString), notesURL: SiteURL.staffNotes.path(householdID.uuidString),
+            requestItems: FormField(
+                name: "items", labelKey: "staff.request_items", hintKey: "staff.request_items_hint", error: m["items"],
+                options: requestable.map { FormField.Option(value: $0.0, label: $0.1, checked: selectedItems.contains($0.0)) }),
+            requestMessage: .textarea(
+                "message", label: "staff.request_message", hint: "staff.request_message_hint", value: typed["message"], errors: m),
+            denyReason: .textarea("reason", label: "staff.deny_reason", hint: "staff.deny_reason_hint", value: typed["reason"], errors: m),
+            noteBody: .textarea("body", label: "staff.note_body", hint: "staff.note_hint", value: typed["body"], errors: m),
+            rejectReasons: DocumentReview.reasons.map { FormField.Option(value: $0, labelKey: "reject_reason.\($0)", checked: false) },
+            hasNotes: !notes.isEmpty, hasThread: !thread.isEmpty)
+        try await Self.recordVisit(request, householdID: householdID, application: application)
+        return try await request.view.render("staff/household", page).response(status, for: request)
+    }
+
+    /// The view is audited, and remembered for the "changed since your last visit" marker.
+    static func recordVisit(_ request: Request, householdID: UUID, application: ApplicationRecord) async throws {
+        let staffID = try request.currentUser.requireID(), now = request.application.clock.now()
+        let sql = request.db(.primary) as! any SQLDatabase
+        try await sql.raw(
+            """
+            INSERT INTO staff_visits (staff_id, household_id, seen_at) VALUES (\(bind: staffID), \(bind: householdID), \(bind: now))
+            ON CONFLICT (staff_id, household_id) DO UPDATE SET seen_at = excluded.seen_at
+            """
+        ).run()
+        try await request.audit(.householdViewed, .init(household: householdID, application: application.id))
+    }
+}

@@ -1,0 +1,143 @@
+import Eligibility
+import Fluent
+import SQLKit
+import Vapor
+
+/// Every staff decision about an application, in one place (issue 9): the staff pages call
+/// these, and later the coordinator pages and the partner API will too. Each decision is one
+/// transaction holding the status change and its audit event; it is refused when the
+/// lifecycle does not allow it, or when the application changed since the page the decision
+/// was made on was rendered (`revision`).
+struct StaffDecisions {
+    enum Refusal: Error, Equatable {
+        /// The application changed since the staff member's page was rendered.
+        case stale
+        /// The lifecycle does not allow this action by this person in this status.
+        case notAllowed
+        /// Verify needs at least one document that is not rejected for every checklist item.
+        case incomplete
+    }
+
+    let request: Request
+    var db: any Database { request.db(.primary) }
+    var now: Date { request.application.clock.now() }
+
+    static func actor(_ role: User.Role) -> LifecycleActor {
+        switch role {
+        case .resident: .resident
+        case .verifier: .verifier
+        case .coordinator: .coordinator
+        case .admin: .admin
+        }
+    }
+
+    /// Refuses an action the lifecycle does not allow for the signed-in person (403 for a
+    /// coordinator: they may see staff pages but not verify).
+    func authorise(_ action: LifecycleAction) throws {
+        guard ApplicationLifecycle.may(Self.actor(try request.currentUser.role), action) else { throw Abort(.forbidden) }
+    }
+
+    /// Takes the application's revision from `expected` to the next one and returns the
+    /// application as locked for this transaction; `stale` when someone changed it first.
+    static func claim(_ applicationID: UUID, revision expected: Int, on db: any Database) async throws -> ApplicationRecord {
+        let rows = try await (db as! any SQLDatabase).raw(
+            "UPDATE applications SET revision = revision + 1 WHERE id = \(bind: applicationID) AND revision = \(bind: expected) RETURNING id"
+        ).all()
+        guard !rows.isEmpty, let application = try await ApplicationRecord.find(applicationID, on: db) else { throw Refusal.stale }
+        return application
+    }
+
+    private func transition(_ application: ApplicationRecord, _ action: LifecycleAction) throws -> ApplicationStatus {
+        let actor = Self.actor(try request.currentUser.role)
+        guard let next = ApplicationLifecycle.decide(actor, action, from: application.status) else { throw Refusal.notAllowed }
+        return next
+    }
+
+    func verify(_ applicationID: UUID, revision: Int) async throws {
+        try authorise(.verify)
+        let user = try request.currentUser
+        try await db.writeTransaction { db in
+            let application = try await Self.claim(applicationID, revision: revision, on: db)
+            let next = try transition(application, .verify)
+            let checklist = try await DocumentChecklist.load(for: application, on: db)
+            guard checklist.items.allSatisfy({ $0.documents.contains { $0.reviewState != .rejected } }) else { throw Refusal.incomplete }
+            try await Document.query(on: db).filter(\.$application.$id == applicationID).filter(\.$reviewState == .pending)
+                .set(\.$reviewState, to: .accepted).update()
+            application.status = next
+            application.verifiedAt = now
+            application.verifiedBy = try user.requireID()
+            application.decidedAt = now
+            application.decidedBy = try user.requireID()
+            application.requestedItems = []
+            application.statusMessage = nil
+            try await application.update(on: db)
+            try await request.audit(.applicationVerified, .init(household: application.$household.id, application: applicationID), on: db)
+        }
+    }
+
+    func requestInformation(_ applicationID: UUID, revision: Int, items: [String], message: String) async throws {
+        try authorise(.requestInformation)
+        let user = try request.currentUser
+        try await db.writeTransaction { db in
+            let application = try await Self.claim(applicationID, revision: revision, on: db)
+            application.status = try transition(application, .requestInformation)
+            application.requestedItems = items
+            application.statusMessage = message
+            application.answeredAt = nil
+            try await application.update(on: db)
+            try await ApplicationMessage(
+                applicationID: applicationID, authorRole: user.role.rawValue, authorID: user.id, kind: .requestInformation, body: message,
+                at: now
+            ).create(on: db)
+            try await request.audit(.informationRequested, .init(household: application.$household.id, application: applicationID), on: db)
+        }
+    }
+
+    func deny(_ applicationID: UUID, revision: Int, reason: String) async throws {
+        try authorise(.deny)
+        let user = try request.currentUser
+        try await db.writeTransaction { db in
+            let application = try await Self.claim(applicationID, revision: revision, on: db)
+            application.status = try transition(application, .deny)
+            application.statusMessage = reason
+            application.decidedAt = now
+            application.decidedBy = try user.requireID()
+            application.requestedItems = []
+            try await application.update(on: db)
+            try await ApplicationMessage(
+                applicationID: applicationID, authorRole: user.role.rawValue, authorID: user.id, kind: .denial, body: reason, at: now
+            ).create(on: db)
+            try await request.audit(.applicationDenied, .init(household: application.$household.id, application: applicationID), on: db)
+        }
+    }
+
+    /// Accepts or rejects one file of an application that is with staff.
+    func reviewDocument(_ documentID: UUID, revision: Int, accept: Bool, reason: String?, detail: String?) async throws {
+        try authorise(.verify)
+        try await db.writeTransaction { db in
+            guard let document = try await Document.find(documentID, on: db) else { throw Abort(.notFound) }
+            let application = try await Self.claim(document.$application.id, revision: revision, on: db)
+            guard [.submitted, .needsInfo].contains(application.status) else { throw Refusal.notAllowed }
+            document.reviewState = accept ? .accepted : .rejected
+            document.reviewReason = accept ? nil : reason
+            document.reviewDetail = accept ? nil : detail
+            try await document.update(on: db)
+            try await request.audit(
+                accept ? .documentAccepted : .documentRejected,
+                .init(household: application.$household.id, application: application.id, document: documentID), on: db)
+        }
+    }
+
+    func addNote(householdID: UUID, body: String) async throws {
+        let user = try request.currentUser
+        try await db.writeTransaction { db in
+            try await StaffNote(householdID: householdID, authorID: try user.requireID(), body: body, at: now).create(on: db)
+            try await request.audit(.noteAdded, .init(household: householdID), on: db)
+        }
+    }
+}
+
+/// Reasons a document can be rejected; the resident reads the text (message files).
+enum DocumentReview {
+    static let reasons = ["unreadable", "expired", "wrong_document", "name_mismatch", "other"]
+}
