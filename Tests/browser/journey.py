@@ -144,7 +144,7 @@ class Journey:
         self.check("signup")
         self.submit("form[action='/signup']")
         self.check("signup-errors", "There is a problem")
-        email = f"browser.{int(time.time())}@example.com"
+        email = self.email = f"browser.{int(time.time())}@example.com"
         for name, value in [("first_name", "Maria"), ("last_name", "Lopez"), ("email", email),
                             ("phone", "(970) 555-0142"), ("password", "amber kettle meadow stone"),
                             ("password_confirmation", "amber kettle meadow stone")]:
@@ -290,6 +290,48 @@ class Journey:
         self.submit("form[action='/login/two-factor']")
         self.go("/staff/admin/staff")
         self.check("staff-admin-staff", "browser.admin@city.example")
+
+        # The verification loop: the queue, the household, a request for information.
+        self.go("/staff")
+        self.check("staff-queue", "Applications to check")
+        self.navigate(settled(lambda: d.find_element(By.CSS_SELECTOR, "main table a[href^='/staff/households/']")))
+        self.check("staff-household", "Verify this application")
+        household = d.current_url
+        self.click("input[name=items]")
+        self.fill("message", "Please upload a clearer photo of your ID.")
+        self.submit("form[action$='/request-info']")
+        self.check("staff-household-requested", "The request was sent to the resident")
+        self.sign_out_and_in(self.email, "amber kettle meadow stone")
+        self.go("/dashboard")
+        self.check("dashboard-needs-info", "Please upload a clearer photo of your ID.")
+        self.go("/apply/respond")
+        self.check("respond", "City staff need more from you")
+        form = settled(lambda: d.find_element(By.CSS_SELECTOR, "form[enctype='multipart/form-data']"))
+        form.find_element(By.NAME, "files").send_keys(os.path.join(self.fixtures, "id-card.jpg"))
+        self.navigate(form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        self.check("respond-uploaded", "Your files were uploaded")
+        self.fill("message", "Here is a clearer photo.")
+        self.submit("form[action='/apply/respond']")
+        self.check("dashboard-responded", "Your answer was sent")
+        self.sign_out_and_in("browser.admin@city.example", password)
+        self.check("staff-two-factor-again", "Enter your sign-in code")
+        self.fill("code", codes[1])
+        self.submit("form[action='/login/two-factor']")
+        self.check("staff-queue-answered", "Answered")
+        d.get(household)
+        self.check("staff-household-answered", "Here is a clearer photo.")
+        self.submit("form[action$='/verify']")
+        self.check("staff-household-verified", "The application is verified")
+        self.sign_out_and_in(self.email, "amber kettle meadow stone")
+        self.go("/dashboard")
+        self.check("dashboard-verified", "Verified: your documents have been checked")
+
+    def sign_out_and_in(self, email, password):
+        self.submit("form[action='/logout']")
+        self.go("/login")
+        self.fill("email", email)
+        self.fill("password", password)
+        self.submit("form[action='/login']")
 
     def close(self):
         self.driver.quit()

@@ -54,5 +54,6 @@ extension Application {
         asyncCommands.use(CreateStaffCommand(), as: "create-staff")
         asyncCommands.use(SeedCommand(), as: "seed")
         asyncCommands.use(JobsCommand(), as: "jobs")
+        asyncCommands.use(SyntheticCommand(), as: "synthetic")
     }
 }

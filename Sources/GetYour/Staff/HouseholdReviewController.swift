@@ -185,17 +185,17 @@ struct HouseholdReviewController {
             statusKey: "staff.status.\(application.status.rawValue)", kindKey: "staff.kind.\(application.kind.rawValue)",
             readOnly: !isCurrent,
             account: [
-                Line(label: t("signup.email"), value: user.email),
-                Line(label: t("signup.phone"), value: ContactRules.displayPhone(user.phone)),
-                Line(label: t("signup.language"), value: t("language.\(user.language)")),
+                Line(label: t("staff.label.email"), value: user.email),
+                Line(label: t("staff.label.phone"), value: ContactRules.displayPhone(user.phone)),
+                Line(label: t("staff.label.language"), value: t("language.\(user.language)")),
                 Line(label: t("staff.submitted_on"), value: application.submittedAt.map(formatter.string(from:)) ?? "—"),
             ],
             home: addressView(application.$eligibilityAddress.id),
             mailing: application.$mailingAddress.id == application.$eligibilityAddress.id
                 ? nil : addressView(application.$mailingAddress.id),
             facts: [
-                Line(label: t("household.rent_own"), value: application.rentOwn.map { t("household.\($0.rawValue)") } ?? "—"),
-                Line(label: t("household.duration"), value: application.duration.map { t("household.\($0.rawValue)") } ?? "—"),
+                Line(label: t("staff.label.rent_own"), value: application.rentOwn.map { t("household.\($0.rawValue)") } ?? "—"),
+                Line(label: t("staff.label.duration"), value: application.duration.map { t("household.\($0.rawValue)") } ?? "—"),
                 Line(label: t("staff.household_size"), value: "\(checklist.members.count)"),
             ],
             members: members,

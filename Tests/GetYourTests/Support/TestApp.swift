@@ -70,7 +70,9 @@ enum TestApp {
             app.registerCommands()
             try await createSchemas(app, schema: schema, settings: settings)
             try await app.migrate(.primary)
-            if await HealthController.answers(app.db(.analytics)) { try await app.migrate(.analytics) }
+            // Tests that point analytics at nothing start without it; under load a slow answer
+            // is not "down", so only a failing migration that also gets no answer is skipped.
+            do { try await app.migrate(.analytics) } catch { if await HealthController.answers(app.db(.analytics)) { throw error } }
             try await app.seedReferenceData()
             let result = try await body(app)
             try await dropSchemas(app, schema: schema, settings: settings)
