@@ -58,6 +58,8 @@ struct HouseholdReviewController {
         let layout: LayoutContext
         let summary: ErrorSummary
         let notice: String?
+        /// P14: the resident changed something since this staff member last opened the page.
+        let changedSinceVisit: Bool
         let name: String
         let reference: String
         let statusKey: String
@@ -135,6 +137,9 @@ struct HouseholdReviewController {
             .all()
         let trail = try await AuditEvent.query(on: db).filter(\.$householdID == householdID).sort(\.$occurredAt, .descending).limit(50)
             .all()
+        let lastVisit = try await (db as! any SQLDatabase).raw(
+            "SELECT seen_at FROM staff_visits WHERE staff_id = \(bind: try staff.requireID()) AND household_id = \(bind: householdID)"
+        ).first().flatMap { try? $0.decode(column: "seen_at", as: Date.self) }
 
         func addressView(_ id: UUID?) -> AddressView? {
             guard let id, let address = addresses.first(where: { $0.id == id }) else { return nil }
@@ -181,6 +186,7 @@ struct HouseholdReviewController {
         let page = Page(
             layout: request.layout(titleKey: "staff.household_title", hasErrors: !errors.isEmpty),
             summary: ErrorSummary(request, errors), notice: notice,
+            changedSinceVisit: lastVisit.map { seen in household.changedAt.map { $0 > seen } ?? false } ?? false,
             name: "\(user.firstName) \(user.lastName)", reference: application.reference ?? "—",
             statusKey: "staff.status.\(application.status.rawValue)", kindKey: "staff.kind.\(application.kind.rawValue)",
             readOnly: !isCurrent,

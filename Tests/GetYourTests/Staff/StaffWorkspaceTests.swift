@@ -126,6 +126,7 @@ struct StaffWorkspaceTests {
             #expect(queue.contains("Answered"))
             #expect(queue.contains("Changed"))
             let household = try await scene.staff.get(scene.householdURL).text
+            #expect(household.contains("The resident changed something since you last opened this household"))
             #expect(household.contains("Here is the back."))
             #expect(household.contains("back.jpg"))
         }
@@ -269,6 +270,37 @@ struct StaffWorkspaceTests {
             let many = try await statements()
             #expect(few > 0)
             #expect(few == many, "\(few) statements for 3 rows, \(many) for 63")
+        }
+    }
+
+    @Test func theHouseholdPageRunsAFixedNumberOfStatements() async throws {
+        try await TestApp.run { app in
+            let scene = try await StaffScene.make(app)
+            let counter = StatementCounter()
+            func statements() async throws -> Int {
+                let saved = app.logger
+                app.logger = Logger(label: "count") { _ in counter }
+                defer { app.logger = saved }
+                counter.reset()
+                #expect(try await scene.staff.get(scene.householdURL).status == .ok)
+                return counter.statements
+            }
+            let before = try await statements()
+            // More files, notes and members' worth of rows: the same statements.
+            let item = try #require(try await scene.resident.checklistItemsOfSubmitted(app).first)
+            try await scene.staff.post(
+                "\(scene.applicationPath)/request-info",
+                [("items", item), ("message", "More please"), ("revision", scene.staff.revision ?? "")])
+            for index in 0..<4 {
+                try await scene.resident.get("/apply/respond")
+                try await scene.resident.upload(item: item, files: [("extra\(index).jpg", try Fixture.bytes("id-card.jpg"))])
+            }
+            for index in 0..<3 {
+                try await scene.staff.get(scene.householdURL)
+                try await scene.staff.post("\(scene.householdURL)/notes", [("body", "Note \(index)")])
+            }
+            let after = try await statements()
+            #expect(before == after, "\(before) statements before, \(after) after")
         }
     }
 
