@@ -127,19 +127,24 @@ struct StaffQueueController {
         }
     }
 
-    /// How many applications each filter holds: one statement.
+    /// How many applications each filter holds: one statement of index-only counts.
     static func counts(_ sql: any SQLDatabase) async throws -> [Filter: Int] {
-        let columns = Filter.allCases.map { "SUM(CASE WHEN \($0.condition) THEN 1 ELSE 0 END) AS \($0.rawValue)" }.joined(separator: ", ")
         guard
             let row = try await sql.raw(
                 """
-                SELECT \(unsafeRaw: columns) FROM applications a LEFT JOIN addresses ad ON ad.id = a.eligibility_address_id
-                WHERE a.status <> 'draft'
+                SELECT
+                  (SELECT COUNT(*) FROM applications WHERE status = 'submitted') AS submitted,
+                  (SELECT COUNT(*) FROM applications WHERE status = 'needs_info') AS needs_info,
+                  (SELECT COUNT(*) FROM applications WHERE status = 'submitted' AND kind = 'renewal') AS renewal,
+                  (SELECT COUNT(*) FROM addresses ad JOIN applications a ON a.eligibility_address_id = ad.id
+                     WHERE ad.verified = \(unsafeRaw: "false") AND a.status IN ('submitted', 'needs_info')) AS out_of_area,
+                  (SELECT COUNT(*) FROM applications WHERE status = 'verified') AS verified,
+                  (SELECT COUNT(*) FROM applications WHERE status = 'denied') AS denied
                 """
             ).first()
         else { return [:] }
         var counts: [Filter: Int] = [:]
-        for filter in Filter.allCases { counts[filter] = (try? row.decode(column: filter.rawValue, as: Int?.self)) ?? 0 }
+        for filter in Filter.allCases { counts[filter] = (try? row.decode(column: filter.rawValue, as: Int.self)) ?? 0 }
         return counts
     }
 
@@ -158,15 +163,14 @@ struct StaffQueueController {
             WHERE \(unsafeRaw: filter.condition)
             """)
         if !search.isEmpty {
-            let pattern =
-                "%"
-                + search.lowercased().replacingOccurrences(of: "\\", with: "").replacingOccurrences(of: "%", with: "")
-                .replacingOccurrences(of: "_", with: "") + "%"
-            query.appendInterpolation(
-                unsafeRaw: " AND (LOWER(u.first_name || ' ' || u.last_name) LIKE ")
-            query.appendInterpolation(bind: pattern)
-            query.appendInterpolation(unsafeRaw: " OR LOWER(u.email) LIKE ")
-            query.appendInterpolation(bind: pattern)
+            // The start of a first name, last name, full name or email (indexed prefixes).
+            let cleaned = search.lowercased().filter { $0 != "\\" && $0 != "%" && $0 != "_" }
+            let columns = ["LOWER(u.email)", "LOWER(u.first_name)", "LOWER(u.last_name)", "LOWER(u.first_name || ' ' || u.last_name)"]
+            query.appendInterpolation(unsafeRaw: " AND (")
+            for (index, column) in columns.enumerated() {
+                query.appendInterpolation(unsafeRaw: (index == 0 ? "" : " OR ") + column + " LIKE ")
+                query.appendInterpolation(bind: cleaned + "%")
+            }
             query.appendInterpolation(unsafeRaw: ")")
         }
         query.appendInterpolation(unsafeRaw: " ORDER BY \(filter.order) LIMIT \(pageSize + 1) OFFSET \((page - 1) * pageSize)")

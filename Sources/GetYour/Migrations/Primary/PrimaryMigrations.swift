@@ -26,5 +26,6 @@ enum PrimaryMigrations {
         CreateApplicationMessages(),
         CreateStaffNotes(),
         CreateStaffVisits(),
+        AddQueueIndexes(),
     ]
 }
