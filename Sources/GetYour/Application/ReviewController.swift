@@ -58,6 +58,7 @@ struct ReviewController {
             try await Household.query(on: db).filter(\.$id == draft.$household.id).set(\.$currentApplicationID, to: draft.id)
                 .set(\.$changedAt, to: now).update()
         }
+        request.application.queueCounts.invalidate()
         try await request.application.submissionHooks.run(for: draft.requireID(), on: request)
         return request.redirect(to: SiteURL.submitted.path(), redirectType: .normal)
     }

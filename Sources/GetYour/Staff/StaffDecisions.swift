@@ -20,6 +20,12 @@ struct StaffDecisions {
 
     let request: Request
     var db: any Database { request.db(.primary) }
+
+    /// Runs one decision's transaction, then clears this server's queue counts.
+    private func decision(_ body: @escaping @Sendable (any Database) async throws -> Void) async throws {
+        try await db.writeTransaction(body)
+        request.application.queueCounts.invalidate()
+    }
     var now: Date { request.application.clock.now() }
 
     static func actor(_ role: User.Role) -> LifecycleActor {
@@ -56,7 +62,7 @@ struct StaffDecisions {
     func verify(_ applicationID: UUID, revision: Int) async throws {
         try authorise(.verify)
         let user = try request.currentUser
-        try await db.writeTransaction { db in
+        try await decision { db in
             let application = try await Self.claim(applicationID, revision: revision, on: db)
             let next = try transition(application, .verify)
             let checklist = try await DocumentChecklist.load(for: application, on: db)
@@ -78,7 +84,7 @@ struct StaffDecisions {
     func requestInformation(_ applicationID: UUID, revision: Int, items: [String], message: String) async throws {
         try authorise(.requestInformation)
         let user = try request.currentUser
-        try await db.writeTransaction { db in
+        try await decision { db in
             let application = try await Self.claim(applicationID, revision: revision, on: db)
             application.status = try transition(application, .requestInformation)
             application.requestedItems = items
@@ -96,7 +102,7 @@ struct StaffDecisions {
     func deny(_ applicationID: UUID, revision: Int, reason: String) async throws {
         try authorise(.deny)
         let user = try request.currentUser
-        try await db.writeTransaction { db in
+        try await decision { db in
             let application = try await Self.claim(applicationID, revision: revision, on: db)
             application.status = try transition(application, .deny)
             application.statusMessage = reason
@@ -114,7 +120,7 @@ struct StaffDecisions {
     /// Accepts or rejects one file of an application that is with staff.
     func reviewDocument(_ documentID: UUID, revision: Int, accept: Bool, reason: String?, detail: String?) async throws {
         try authorise(.verify)
-        try await db.writeTransaction { db in
+        try await decision { db in
             guard let document = try await Document.find(documentID, on: db) else { throw Abort(.notFound) }
             let application = try await Self.claim(document.$application.id, revision: revision, on: db)
             guard [.submitted, .needsInfo].contains(application.status) else { throw Refusal.notAllowed }
@@ -130,7 +136,7 @@ struct StaffDecisions {
 
     func addNote(householdID: UUID, body: String) async throws {
         let user = try request.currentUser
-        try await db.writeTransaction { db in
+        try await decision { db in
             try await StaffNote(householdID: householdID, authorID: try user.requireID(), body: body, at: now).create(on: db)
             try await request.audit(.noteAdded, .init(household: householdID), on: db)
         }

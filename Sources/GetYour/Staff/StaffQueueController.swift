@@ -1,10 +1,11 @@
 import Fluent
 import SQLKit
+import Synchronization
 import Vapor
 
 /// `/staff` (P7, issue 9): applications waiting for staff, oldest submitted first, filtered by
-/// status with counts, searchable by name or email, 50 a page. Two SQL statements per page
-/// whatever the number of rows (the counts, then the page), so it stays fast at 100,000
+/// status with counts, searchable by name or email, 50 a page. At most two SQL statements per
+/// page whatever the number of rows (the counts, cached briefly, then the page), so it stays fast at 100,000
 /// households; each row is marked when the household changed since this staff member's last
 /// visit (P14).
 struct StaffQueueController {
@@ -73,7 +74,7 @@ struct StaffQueueController {
         let search = ((try? request.query.get(String.self, at: "q")) ?? "").trimmingCharacters(in: .whitespaces).prefix(100)
         let pageNumber = max(1, min((try? request.query.get(Int.self, at: "page")) ?? 1, 10_000))
         let sql = request.db(.primary) as! any SQLDatabase
-        let counts = try await Self.counts(sql)
+        let counts = try await request.application.queueCounts.counts(now: request.application.clock.now()) { try await Self.counts(sql) }
         let rows = try await Self.rows(sql, filter: filter, search: String(search), staffID: try user.requireID(), page: pageNumber)
         if !search.isEmpty { try await request.audit(.queueSearched, .init()) }
 
@@ -175,5 +176,34 @@ struct StaffQueueController {
         }
         query.appendInterpolation(unsafeRaw: " ORDER BY \(filter.order) LIMIT \(pageSize + 1) OFFSET \((page - 1) * pageSize)")
         return try await sql.raw(query).all(decoding: QueueRow.self)
+    }
+}
+
+/// The queue's tab counts, kept for a few seconds: counting 100,000 applications on every
+/// page load costs more than the page itself. A decision or submission on this server clears
+/// it at once; another server's counts catch up within `lifetime`. The rows are always read
+/// live.
+final class QueueCountsCache: Sendable {
+    static let lifetime: TimeInterval = 10
+    private let state = Mutex<(at: Date, counts: [StaffQueueController.Filter: Int])?>(nil)
+
+    func counts(now: Date, load: () async throws -> [StaffQueueController.Filter: Int]) async throws -> [StaffQueueController.Filter: Int] {
+        if let cached = state.withLock({ $0 }), now.timeIntervalSince(cached.at) < Self.lifetime, now >= cached.at { return cached.counts }
+        let fresh = try await load()
+        state.withLock { $0 = (now, fresh) }
+        return fresh
+    }
+
+    func invalidate() { state.withLock { $0 = nil } }
+}
+
+private enum QueueCountsCacheKey: StorageKey { typealias Value = QueueCountsCache }
+
+extension Application {
+    var queueCounts: QueueCountsCache {
+        if let cache = storage[QueueCountsCacheKey.self] { return cache }
+        let cache = QueueCountsCache()
+        storage[QueueCountsCacheKey.self] = cache
+        return cache
     }
 }
