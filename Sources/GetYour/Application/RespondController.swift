@@ -84,9 +84,7 @@ struct RespondController {
                 files: item.documents.map { document in
                     FileRow(
                         name: document.originalName, stateKey: "respond.state.\(document.reviewState.rawValue)",
-                        reason: document.reviewReason.map {
-                            messages.text("reject_reason.\($0)", language) + (document.reviewDetail.map { ": " + $0 } ?? "")
-                        },
+                        reason: document.rejectionText(messages, language),
                         deleteURL: document.reviewState == .pending ? SiteURL.documentDelete.path(document.id!.uuidString) : nil)
                 }, hasFiles: !item.documents.isEmpty, uploadURL: SiteURL.documentUpload.path(item.key), error: m["files-" + item.key],
                 fieldID: "field-files-" + item.key.replacingOccurrences(of: "_", with: "-"))

@@ -170,7 +170,7 @@ struct HouseholdReviewController {
                         isImage: document.mimeType.hasPrefix("image/") && document.mimeType != "image/heic"
                             && document.mimeType != "image/heif",
                         isPDF: document.mimeType == "application/pdf", stateKey: "staff.document.\(document.reviewState.rawValue)",
-                        reason: document.reviewReason.map { t("reject_reason.\($0)") + (document.reviewDetail.map { ": " + $0 } ?? "") },
+                        reason: document.rejectionText(messages, language),
                         reviewURL: SiteURL.staffDocumentReview.path(document.id!.uuidString))
                 }, hasFiles: !item.documents.isEmpty, requested: application.requestedItems.contains(item.key))
         }

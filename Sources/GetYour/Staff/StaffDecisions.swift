@@ -147,3 +147,10 @@ struct StaffDecisions {
 enum DocumentReview {
     static let reasons = ["unreadable", "expired", "wrong_document", "name_mismatch", "other"]
 }
+
+extension Document {
+    /// Why staff rejected the file, as both staff and the resident read it; nil if not rejected.
+    func rejectionText(_ messages: Messages, _ language: Language) -> String? {
+        reviewReason.map { messages.text("reject_reason.\($0)", language) + (reviewDetail.map { ": " + $0 } ?? "") }
+    }
+}
