@@ -150,31 +150,33 @@ struct StaffQueueController {
     }
 
     /// One page of rows (and one more, to know whether there is a next page): one statement.
+    /// A search first finds the matching accounts through the prefix indexes (a materialised
+    /// step, so the database does not walk the whole queue looking for them), then their rows.
     static func rows(_ sql: any SQLDatabase, filter: Filter, search: String, staffID: UUID, page: Int) async throws -> [QueueRow] {
-        var query = SQLQueryString(
-            """
-            SELECT h.id AS household_id, a.reference, a.kind, a.status, a.submitted_at, a.answered_at, h.changed_at, v.seen_at,
-              u.first_name, u.last_name,
-              (SELECT COUNT(*) FROM documents d WHERE d.application_id = a.id AND d.review_state = 'pending') AS pending
-            FROM applications a
-            JOIN households h ON h.id = a.household_id
-            JOIN users u ON u.id = h.user_id
-            LEFT JOIN addresses ad ON ad.id = a.eligibility_address_id
-            LEFT JOIN staff_visits v ON v.household_id = h.id AND v.staff_id = \(bind: staffID)
-            WHERE \(unsafeRaw: filter.condition)
-            """)
+        var query = SQLQueryString("")
         if !search.isEmpty {
-            // The start of a first name, last name, full name or email (indexed prefixes).
             let cleaned = search.lowercased().filter { $0 != "\\" && $0 != "%" && $0 != "_" }
-            let columns = ["LOWER(u.email)", "LOWER(u.first_name)", "LOWER(u.last_name)", "LOWER(u.first_name || ' ' || u.last_name)"]
-            query.appendInterpolation(unsafeRaw: " AND (")
+            let columns = ["LOWER(email)", "LOWER(first_name)", "LOWER(last_name)", "LOWER(first_name || ' ' || last_name)"]
+            query.appendInterpolation(unsafeRaw: "WITH matches AS MATERIALIZED (SELECT id FROM users WHERE ")
             for (index, column) in columns.enumerated() {
                 query.appendInterpolation(unsafeRaw: (index == 0 ? "" : " OR ") + column + " LIKE ")
                 query.appendInterpolation(bind: cleaned + "%")
             }
-            query.appendInterpolation(unsafeRaw: ")")
+            query.appendInterpolation(unsafeRaw: ") ")
         }
-        query.appendInterpolation(unsafeRaw: " ORDER BY \(filter.order) LIMIT \(pageSize + 1) OFFSET \((page - 1) * pageSize)")
+        query.appendInterpolation(
+            unsafeRaw: """
+                SELECT h.id AS household_id, a.reference, a.kind, a.status, a.submitted_at, a.answered_at, h.changed_at, v.seen_at,
+                  u.first_name, u.last_name,
+                  (SELECT COUNT(*) FROM documents d WHERE d.application_id = a.id AND d.review_state = 'pending') AS pending
+                FROM \(search.isEmpty ? "" : "matches m JOIN users u ON u.id = m.id JOIN households h ON h.user_id = u.id JOIN applications a ON a.household_id = h.id")\
+                \(search.isEmpty ? "applications a JOIN households h ON h.id = a.household_id JOIN users u ON u.id = h.user_id" : "")
+                LEFT JOIN addresses ad ON ad.id = a.eligibility_address_id
+                LEFT JOIN staff_visits v ON v.household_id = h.id AND v.staff_id = 
+                """)
+        query.appendInterpolation(bind: staffID)
+        query.appendInterpolation(
+            unsafeRaw: " WHERE \(filter.condition) ORDER BY \(filter.order) LIMIT \(pageSize + 1) OFFSET \((page - 1) * pageSize)")
         return try await sql.raw(query).all(decoding: QueueRow.self)
     }
 }
