@@ -25,6 +25,9 @@ struct ResumeController {
         if let draft = try await request.flow.draft() {
             return request.redirect(to: ApplicationFlow.url(for: draft.graph.firstUnfinished), redirectType: .normal)
         }
+        if try await request.flow.statuses().contains(.needsInfo) {
+            return request.redirect(to: SiteURL.respond.path(), redirectType: .normal)
+        }
         if try await request.flow.latestSubmitted() != nil {
             return request.redirect(to: SiteURL.dashboard.path(), redirectType: .normal)
         }
