@@ -83,7 +83,10 @@ struct ClientAddressAndThrottleTests {
 
     @Test func parallelGuessesCannotPassTheLimit() async throws {
         let events = CollectedSecurityEvents()
-        try await TestApp.run(try TestApp.settings(variables: ["GETYOUR_LIMITS_LOGIN_ADDRESS_DELAY_MS": "0"])) { app in
+        // Enough connections that fifty requests at once never wait out the pool (a 503).
+        let settings = try TestApp.settings(
+            variables: ["GETYOUR_LIMITS_LOGIN_ADDRESS_DELAY_MS": "0", "GETYOUR_DATABASE_MAX_CONNECTIONS_PER_EVENT_LOOP": "8"])
+        try await TestApp.run(settings) { app in
             app.securityEvents = events
             try await Browser(app).signUp(email: "maria.lopez@example.com")
             let browser = Browser(app)

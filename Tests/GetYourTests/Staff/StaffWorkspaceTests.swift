@@ -113,6 +113,7 @@ struct StaffWorkspaceTests {
                 try await scene.resident.upload(item: programItem, files: [("x.pdf", try Fixture.bytes("benefit-letter.pdf"))]).status
                     == .notFound)
             #expect(try await scene.resident.get("/apply/address").headers.first(name: .location) == "/apply/respond")
+            #expect(try await scene.resident.get("/apply").headers.first(name: .location) == "/apply/respond")
             let uploaded = try await scene.resident.upload(item: memberItem, files: [("back.jpg", try Fixture.bytes("id-card.jpg"))])
             #expect(uploaded.headers.first(name: .location)?.hasPrefix("/apply/respond?uploaded=1") == true)
             try await scene.resident.get("/apply/respond")

@@ -31,6 +31,8 @@ enum TestApp {
             "GETYOUR_ANALYTICS_FLUSH_INTERVAL_MS": "60000",
             // Tests run in parallel, each with its own pools: keep them small.
             "GETYOUR_DATABASE_MAX_CONNECTIONS_PER_EVENT_LOOP": "1",
+            // The whole suite runs in parallel against one PostgreSQL: waiting is not failing.
+            "GETYOUR_DATABASE_POOL_TIMEOUT_SECONDS": "60",
         ]
         if environment != "local" {
             // Values that pass the stage/production guard rails; the databases are replaced below.

@@ -8,11 +8,12 @@ import Vapor
 extension Application {
     /// Registers both databases; each keeps its own `_fluent_migrations` table.
     func configureDatabases(_ settings: DatabaseSettings) throws {
-        try register(settings.primary, as: .primary, isDefault: true, pool: settings.maxConnectionsPerEventLoop)
-        try register(settings.analytics, as: .analytics, isDefault: false, pool: min(2, settings.maxConnectionsPerEventLoop))
+        let wait = Int64(settings.poolTimeout)
+        try register(settings.primary, as: .primary, isDefault: true, pool: settings.maxConnectionsPerEventLoop, wait: wait)
+        try register(settings.analytics, as: .analytics, isDefault: false, pool: min(2, settings.maxConnectionsPerEventLoop), wait: wait)
     }
 
-    private func register(_ location: DatabaseLocation, as id: DatabaseID, isDefault: Bool, pool: Int) throws {
+    private func register(_ location: DatabaseLocation, as id: DatabaseID, isDefault: Bool, pool: Int, wait: Int64) throws {
         switch location {
         case .sqliteFile(let path):
             try FileManager.default.createDirectory(
@@ -25,7 +26,7 @@ extension Application {
                 .postgres(
                     configuration: configuration,
                     maxConnectionsPerEventLoop: pool,
-                    connectionPoolTimeout: .seconds(5),
+                    connectionPoolTimeout: .seconds(wait),
                     sqlLogLevel: Self.sqlLogLevel
                 ),
                 as: id, isDefault: isDefault)

@@ -25,7 +25,8 @@ struct RawSettings {
             database: DatabaseSettings(
                 primary: location(.primaryURL, sqliteFile: dataDir.appendingPathComponent("primary.sqlite")),
                 analytics: location(.analyticsURL, sqliteFile: dataDir.appendingPathComponent("analytics.sqlite")),
-                maxConnectionsPerEventLoop: int(.maxConnections, default: 4, range: 1...64)
+                maxConnectionsPerEventLoop: int(.maxConnections, default: 4, range: 1...64),
+                poolTimeout: int(.poolTimeout, default: 5, range: 1...120)
             ),
             security: SecuritySettings(
                 secretKey: secret(.secretKey, localDefault: "local-development-secret-key-not-for-real-use"),

@@ -23,6 +23,7 @@ extension SettingKey {
     static let primaryURL = SettingKey("database.primary_url", secret: true)
     static let analyticsURL = SettingKey("database.analytics_url", secret: true)
     static let maxConnections = SettingKey("database.max_connections_per_event_loop")
+    static let poolTimeout = SettingKey("database.pool_timeout_seconds")
     static let secretKey = SettingKey("security.secret_key", secret: true)
     static let secureCookies = SettingKey("security.secure_cookies")
     static let hsts = SettingKey("security.hsts")
@@ -59,7 +60,7 @@ extension SettingKey {
     /// Every key, in the order `ref/env_vars/README.md` documents them.
     public static let all: [SettingKey] = [
         version, publicBaseURL, logLevel, showErrorDetails, dataDirectory,
-        primaryURL, analyticsURL, maxConnections,
+        primaryURL, analyticsURL, maxConnections, poolTimeout,
         secretKey, secureCookies, hsts, bcryptCost,
         idleMinutes, staffIdleMinutes, absoluteHours,
         maxFileMB, maxFilesPerItem, maxApplicationMB, maxMembers,

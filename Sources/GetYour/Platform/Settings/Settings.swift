@@ -54,6 +54,8 @@ public struct DatabaseSettings: Sendable {
     public var primary: DatabaseLocation
     public var analytics: DatabaseLocation
     public var maxConnectionsPerEventLoop: Int
+    /// How long a request waits for a free PostgreSQL connection before it gets a 503.
+    public var poolTimeout: Int
 }
 
 /// A database is either an SQLite file (the embedded default in `local`) or a PostgreSQL URL.
