@@ -81,9 +81,6 @@ public enum ApplicationLifecycle {
         !existing.contains { [.draft, .submitted, .needsInfo].contains($0) }
     }
 
-    /// Whether `status` counts as decided by staff (the household's eligibility can rest on it).
-    public static func isDecided(_ status: ApplicationStatus) -> Bool { status == .verified || status == .denied }
-
     /// Which application the household's eligibility rests on: the most recently verified one.
     /// A later application that is a draft, under review or denied takes nothing away from what
     /// an earlier verification granted. `applications` are oldest first.

@@ -23,7 +23,9 @@ public struct FileMailer: Mailer {
 
     public func send(_ email: OutgoingEmail) async throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        // Microseconds since 1970, fixed width: names sort in the order messages were written,
+        // even several within one second (a sign-up link, then a reset link).
+        let stamp = String(format: "%017.6f", Date().timeIntervalSince1970)
         let name = "\(stamp)-\(email.kind)-\(UUID().uuidString.prefix(8)).txt"
         let text = "To: \(email.to)\nSubject: \(email.subject)\nKind: \(email.kind)\n\n\(email.body)\n"
         // Messages hold personal data: created readable by the app's user only.

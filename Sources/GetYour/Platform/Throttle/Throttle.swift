@@ -57,15 +57,6 @@ struct Throttle: Sendable {
         try await ThrottleEvent.query(on: database).filter(\.$id == id).delete()
     }
 
-    /// Whether `key` has used up `limit`, without recording anything.
-    func isExceeded(_ bucket: Bucket, _ key: String, _ limit: RateLimit, now: Date = Date()) async throws -> Bool {
-        try await ThrottleEvent.query(on: database)
-            .filter(\.$bucket == bucket.rawValue)
-            .filter(\.$keyHash == hash(key))
-            .filter(\.$occurredAt > now.addingTimeInterval(-limit.window))
-            .count() >= limit.count
-    }
-
     func clear(_ bucket: Bucket, _ key: String) async throws {
         try await ThrottleEvent.query(on: database)
             .filter(\.$bucket == bucket.rawValue).filter(\.$keyHash == hash(key)).delete()
