@@ -4,6 +4,7 @@ Fails on any WCAG 2.2 A/AA violation axe reports, or when a page does not say wh
 person would expect. Prints 'browser: N passed, M failed' at the end.
 """
 import argparse
+import subprocess
 import base64
 import glob
 import hashlib
@@ -49,9 +50,9 @@ def totp(secret_base32, at=None):
 
 
 class Journey:
-    def __init__(self, base, fixtures, screenshots, mail, staff_link):
+    def __init__(self, base, fixtures, screenshots, mail, staff_link, jobs):
         self.base, self.fixtures, self.screenshots = base, fixtures, screenshots
-        self.mail, self.staff_link = mail, staff_link
+        self.mail, self.staff_link, self.jobs = mail, staff_link, jobs
         options = webdriver.ChromeOptions()
         for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=412,1400", "--lang=en-US"]:
             options.add_argument(flag)
@@ -218,6 +219,14 @@ class Journey:
         if not reference:
             self.failed += 1
             print("FAIL submitted: no reference number shown")
+        # The welcome email is queued with the submission and written by the worker.
+        welcome = [text for text in self.mail_to(self.email) if "Kind: welcome" in text]
+        if welcome and reference and reference.group(0) in welcome[-1]:
+            self.passed += 1
+            print("ok   welcome email after getyour jobs --once")
+        else:
+            self.failed += 1
+            print("FAIL no welcome email with the reference after getyour jobs --once")
 
         self.navigate(settled(lambda: d.find_element(By.CSS_SELECTOR, "main a[href='/dashboard']")))
         self.check("dashboard", "Welcome to your dashboard")
@@ -248,14 +257,19 @@ class Journey:
         self.check("login")
         self.staff()
 
+    def mail_to(self, address):
+        """Runs `getyour jobs --once` (which sends what the outbox holds), then returns the
+        messages the file mailer wrote to `address`, oldest first."""
+        subprocess.run(self.jobs, shell=True, check=True, stdout=subprocess.DEVNULL)
+        texts = [open(name).read() for name in sorted(glob.glob(os.path.join(self.mail, "*.txt")))]
+        return [text for text in texts if f"To: {address}" in text]
+
     def link_in_mail(self, address, path):
         """The newest link to `path` in a message written to `address` by the file mailer."""
-        for name in sorted(glob.glob(os.path.join(self.mail, "*.txt")), reverse=True):
-            text = open(name).read()
-            if f"To: {address}" in text:
-                found = re.search(r"(https?://\S+%s\S+)" % re.escape(path), text)
-                if found:
-                    return found.group(1).replace(self.base, "")
+        for text in reversed(self.mail_to(address)):
+            found = re.search(r"(https?://\S+%s\S+)" % re.escape(path), text)
+            if found:
+                return found.group(1).replace(self.base, "")
         raise AssertionError(f"no mail to {address} with a {path} link")
 
     def staff(self):
@@ -344,8 +358,9 @@ def main():
     parser.add_argument("--screenshots", required=True)
     parser.add_argument("--mail", required=True)
     parser.add_argument("--staff-link", required=True)
+    parser.add_argument("--jobs", required=True, help="shell command that runs getyour jobs --once")
     args = parser.parse_args()
-    journey = Journey(args.base, args.fixtures, args.screenshots, args.mail, args.staff_link)
+    journey = Journey(args.base, args.fixtures, args.screenshots, args.mail, args.staff_link, args.jobs)
     try:
         journey.run()
     except Exception as error:  # a step that could not be carried out is a failure too

@@ -54,9 +54,13 @@ struct PasswordResetController {
             // Per account too, so nobody can flood a person's inbox from many addresses; past
             // the limit nothing is sent, and the answer stays the same.
             if try await request.throttle.attempt(.resetAccount, email, limits.passwordResetsPerAccount).allowed {
-                let secret = try await AccountToken.issue(
-                    .passwordReset, for: try user.requireID(), now: request.accounts.clock(), on: request.db(.primary))
-                try await request.application.mailer.send(Self.resetEmail(to: user, secret: secret, request: request))
+                let now = request.accounts.clock()
+                try await request.db(.primary).writeTransaction { db in
+                    let secret = try await AccountToken.issue(.passwordReset, for: try user.requireID(), now: now, on: db)
+                    let link = request.application.link(to: .passwordResetToken, secret)
+                    try await request.application.outbox(on: db).enqueue(
+                        .passwordReset, to: user, data: MessageData(name: user.firstName, link: link))
+                }
             } else {
                 request.securityEvent(.throttled, reason: Throttle.Bucket.resetAccount.rawValue, userID: user.id)
             }
@@ -104,16 +108,6 @@ struct PasswordResetController {
         request.browserSession.destroy()
         let flag = token.purpose == .setPassword ? "password_set" : "reset"
         return request.redirect(to: SiteURL.login.path() + "?\(flag)=1", redirectType: .normal)
-    }
-
-    static func resetEmail(to user: User, secret: String, request: Request) -> OutgoingEmail {
-        let link = request.application.link(to: .passwordResetToken, secret)
-        let messages = request.application.messages, language = user.preferredLanguage
-        return OutgoingEmail(
-            to: user.email,
-            subject: messages.text("email.reset.subject", language),
-            body: messages.text("email.reset.body", language, [user.firstName, link]),
-            kind: "password_reset")
     }
 
     private func renderRequest(_ request: Request, _ form: RequestForm, _ errors: FormErrors, sent: Bool, status: HTTPResponseStatus)

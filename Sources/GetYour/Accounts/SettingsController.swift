@@ -10,6 +10,8 @@ struct SettingsController {
         var last_name: String?
         var phone: String?
         var language: String?
+        /// `yes` or `no`: whether news about the application also comes by text message.
+        var texts: String?
     }
 
     struct PasswordForm: Content {
@@ -32,6 +34,8 @@ struct SettingsController {
         let pendingEmail: String?
         let profile: [FormField]
         let language: FormField
+        /// Shown only when the deployment sends text messages.
+        let texts: FormField?
         let password: [FormField]
         let emailChange: [FormField]
     }
@@ -66,6 +70,9 @@ struct SettingsController {
         }
         let language = Language(rawValue: form.language ?? "")
         if language == nil { errors.add("language", "signup.error.language_required") }
+        let textsOffered = request.application.texter != nil
+        // Absent (an older form, or a script): the choice stays as it was.
+        if textsOffered, let texts = form.texts, !["yes", "no"].contains(texts) { errors.add("texts", "settings.error.texts_required") }
         guard errors.isEmpty, let first, let last, let phone, let language else {
             return try await render(request, .profile(form), errors, status: .unprocessableEntity)
         }
@@ -73,6 +80,7 @@ struct SettingsController {
         user.lastName = last
         user.phone = phone
         user.language = language.rawValue
+        if textsOffered, let texts = form.texts { user.smsOptOut = texts == "no" }
         try await user.update(on: request.db(.primary))
         request.storage[PendingLanguageCookieKey.self] = language
         return request.redirect(to: SiteURL.settings.path() + "?saved=profile", redirectType: .normal)
@@ -90,11 +98,14 @@ struct SettingsController {
             names: [user.firstName, user.lastName], rules: request.accounts.rules, into: &errors)
         guard errors.isEmpty else { return try await render(request, .password, errors, status: .unprocessableEntity) }
         user.passwordHash = try await request.accounts.hasher.hash(form.password ?? "")
-        try await user.update(on: request.db(.primary))
-        // Every other browser is signed out; this one continues under a fresh session id.
-        try await StoredSession.deleteAll(for: try user.requireID(), except: request.browserSession.tokenHash, on: request.db(.primary))
+        let keep = request.browserSession.tokenHash, notice = Self.notice(user, request)
+        try await request.db(.primary).writeTransaction { db in
+            try await user.update(on: db)
+            // Every other browser is signed out; this one continues under a fresh session id.
+            try await StoredSession.deleteAll(for: try user.requireID(), except: keep, on: db)
+            try await request.application.outbox(on: db).enqueue(.passwordChanged, to: user, data: notice)
+        }
         try request.signIn(user)
-        try await request.application.mailer.send(Self.notice("email.password_notice", to: user, address: user.email, request))
         return request.redirect(to: SiteURL.settings.path() + "?saved=password", redirectType: .normal)
     }
 
@@ -117,17 +128,18 @@ struct SettingsController {
             errors.add("new_email", "signup.error.email_taken")
         }
         guard errors.isEmpty else { return try await render(request, .email(form), errors, status: .unprocessableEntity) }
-        let secret = try await AccountToken.issue(
-            .emailChange, for: try user.requireID(), newEmail: newEmail, now: request.accounts.clock(), on: request.db(.primary))
-        user.pendingEmail = newEmail
-        try await user.update(on: request.db(.primary))
-        let messages = request.application.messages, language = user.preferredLanguage
-        let link = request.application.link(to: .settingsEmailConfirm, secret)
-        try await request.application.mailer.send(
-            OutgoingEmail(
-                to: newEmail, subject: messages.text("email.change.subject", language),
-                body: messages.text("email.change.body", language, [user.firstName, link]), kind: "email_change"))
-        try await request.application.mailer.send(Self.notice("email.change_notice", to: user, address: user.email, request))
+        let now = request.accounts.clock(), notice = Self.notice(user, request)
+        try await request.db(.primary).writeTransaction { db in
+            let secret = try await AccountToken.issue(.emailChange, for: try user.requireID(), newEmail: newEmail, now: now, on: db)
+            user.pendingEmail = newEmail
+            try await user.update(on: db)
+            let outbox = request.application.outbox(on: db)
+            let link = request.application.link(to: .settingsEmailConfirm, secret)
+            try await outbox.enqueueEmail(
+                .emailChange, to: newEmail, language: user.preferredLanguage, user: user.id,
+                data: MessageData(name: user.firstName, link: link))
+            try await outbox.enqueue(.emailChangeNotice, to: user, data: notice)
+        }
         return request.redirect(to: SiteURL.settings.path() + "?saved=email_sent", redirectType: .normal)
     }
 
@@ -148,13 +160,10 @@ struct SettingsController {
         return nil
     }
 
-    /// A short notice to an address that something changed on the account.
-    static func notice(_ key: String, to user: User, address: String, _ request: Request) -> OutgoingEmail {
-        let messages = request.application.messages, language = user.preferredLanguage
-        return OutgoingEmail(
-            to: address, subject: messages.text(key + ".subject", language),
-            body: messages.text(key + ".body", language, [user.firstName, request.application.link(to: .passwordReset)]),
-            kind: String(key.dropFirst("email.".count)))
+    /// What a notice that something changed on the account says: whose account, and where
+    /// to choose a new password if it was not them.
+    static func notice(_ user: User, _ request: Request) -> MessageData {
+        MessageData(name: user.firstName, link: request.application.link(to: .passwordReset))
     }
 
     /// The link from the email opens a page with a button; only the POST changes anything,
@@ -186,11 +195,13 @@ struct SettingsController {
         user.email = newEmail
         user.pendingEmail = nil
         token.usedAt = request.accounts.clock()
+        let notice = Self.notice(user, request)
         try await db.writeTransaction { db in
             try await user.update(on: db)
             try await token.update(on: db)
+            try await request.application.outbox(on: db).enqueueEmail(
+                .emailChanged, to: oldEmail, language: user.preferredLanguage, user: user.id, data: notice)
         }
-        try await request.application.mailer.send(Self.notice("email.changed_notice", to: user, address: oldEmail, request))
         let target = request.browserSession.userID == nil ? SiteURL.login.path() : SiteURL.settings.path() + "?saved=email_changed"
         return request.redirect(to: target, redirectType: .normal)
     }
@@ -202,7 +213,7 @@ struct SettingsController {
         let messages = errors.resolved(request)
         var profile = ProfileForm(
             first_name: user.firstName, last_name: user.lastName,
-            phone: ContactRules.displayPhone(user.phone), language: user.language)
+            phone: ContactRules.displayPhone(user.phone), language: user.language, texts: user.smsOptOut ? "no" : "yes")
         if case .profile(let typed) = submitted { profile = typed }
         var email = EmailForm()
         if case .email(let typed) = submitted { email.new_email = typed.new_email }
@@ -222,6 +233,12 @@ struct SettingsController {
             language: .choice(
                 "language", label: "signup.language", options: [("en", "language.en"), ("es", "language.es")],
                 selected: [profile.language ?? ""], errors: messages),
+            texts: request.application.texter == nil
+                ? nil
+                : .choice(
+                    "texts", label: "settings.texts", hint: "settings.texts_hint",
+                    options: [("yes", "settings.texts_yes"), ("no", "settings.texts_no")], selected: [profile.texts ?? ""],
+                    errors: messages),
             password: [
                 .input(
                     "current_password", label: "settings.current_password", type: "password", autocomplete: "current-password",

@@ -36,7 +36,9 @@ struct SignInController {
         if let userID = request.browserSession.userID, let user = try await User.find(userID, on: request.db(.primary)), !user.archived {
             return request.redirect(to: ContactRules.safeLocalPath(next) ?? request.home(for: user), redirectType: .normal)
         }
-        let notice = ["expired", "signed_out", "reset", "password_set"].first { (try? request.query.get(String.self, at: $0)) == "1" }
+        let notice = ["expired", "signed_out", "reset", "password_set", "confirmed"].first {
+            (try? request.query.get(String.self, at: $0)) == "1"
+        }
         return try await render(request, Form(next: next), FormErrors(), notice: notice.map { "login.notice.\($0)" }, status: .ok)
     }
 
@@ -85,11 +87,12 @@ struct SignInController {
         try await throttle.forget(addressAttempt.id)
         try await throttle.clear(.loginAccount, email)
         guard !user.archived else {
-            errors.add("email", "login.error.archived")
+            let contact = request.application.settings.contact
+            errors.add("email", "login.error.archived", [contact.email, contact.phone])
             return try await render(request, form, errors, status: .forbidden)
         }
         guard user.emailConfirmedAt != nil else {
-            try await SignUpController.sendConfirmation(to: user, on: request)
+            try await request.db(.primary).writeTransaction { db in try await SignUpController.sendConfirmation(to: user, request, on: db) }
             errors.add("email", "login.error.unconfirmed")
             return try await render(request, form, errors, status: .forbidden)
         }

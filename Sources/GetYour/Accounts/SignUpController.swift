@@ -40,7 +40,9 @@ struct SignUpController {
         let hash = try await request.accounts.hasher.hash(form.password ?? "")
         let db = request.db(.primary)
         if let existing = try await User.find(email: email, on: db) {
-            try await request.application.mailer.send(Self.existingAccountEmail(to: existing, request: request))
+            try await Self.tellExistingOwner(existing, request)
+            // The session changes the same way as for a new account (no account is named).
+            request.browserSession[Self.signedUpKey] = UUID().uuidString
         } else {
             let user = User(
                 email: email, passwordHash: hash,
@@ -50,13 +52,14 @@ struct SignUpController {
                 language: Language(rawValue: form.language ?? "") ?? .en,
                 role: .resident)
             do {
-                try await user.create(on: db)
-                try await Self.sendConfirmation(to: user, on: request)
+                try await db.writeTransaction { db in
+                    try await user.create(on: db)
+                    try await Self.sendConfirmation(to: user, request, on: db)
+                }
+                request.browserSession[Self.signedUpKey] = user.id?.uuidString
             } catch let error as any DatabaseError where error.isConstraintFailure {
                 // Someone registered the same email a moment ago: same answer as above.
-                if let existing = try await User.find(email: email, on: db) {
-                    try await request.application.mailer.send(Self.existingAccountEmail(to: existing, request: request))
-                }
+                if let existing = try await User.find(email: email, on: db) { try await Self.tellExistingOwner(existing, request) }
             }
         }
         return request.redirect(to: SiteURL.signupCheckEmail.path(), redirectType: .normal)
@@ -80,7 +83,9 @@ struct SignUpController {
         return try await request.view.render("accounts/confirm-email", page).response(token == nil ? .gone : .ok, for: request)
     }
 
-    /// Confirms the address and signs the person in, straight into their application.
+    /// Confirms the address. No link in a message signs anyone in (P8): the browser that
+    /// signed up (its session says so) continues straight into the application; any other
+    /// goes to the sign-in page.
     func confirm(_ request: Request) async throws -> Response {
         let secret = request.parameters.get("token") ?? ""
         let db = request.db(.primary)
@@ -94,10 +99,15 @@ struct SignUpController {
             try await user.update(on: db)
             try await token.update(on: db)
         }
-        guard !user.archived else { return request.redirect(to: SiteURL.login.path(), redirectType: .normal) }
+        guard !user.archived, request.browserSession[Self.signedUpKey] == user.id?.uuidString else {
+            return request.redirect(to: SiteURL.login.path() + "?confirmed=1", redirectType: .normal)
+        }
         try request.signIn(user)
         return request.redirect(to: request.home(for: user), redirectType: .normal)
     }
+
+    /// The session key that remembers which account this browser just created.
+    static let signedUpKey = "signed_up"
 
     struct ConfirmPage: Encodable {
         let layout: LayoutContext
@@ -105,27 +115,22 @@ struct SignUpController {
         let action: String
     }
 
-    /// Sends (again) the link that confirms a new account's email address.
-    static func sendConfirmation(to user: User, on request: Request) async throws {
-        let secret = try await AccountToken.issue(
-            .signupConfirm, for: try user.requireID(), now: request.accounts.clock(), on: request.db(.primary))
-        let messages = request.application.messages, language = user.preferredLanguage
-        try await request.application.mailer.send(
-            OutgoingEmail(
-                to: user.email, subject: messages.text("email.signup_confirm.subject", language),
-                body: messages.text(
-                    "email.signup_confirm.body", language, [user.firstName, request.application.link(to: .signupConfirm, secret)]),
-                kind: "signup_confirm"))
+    /// Queues (again) the link that confirms a new account's email address.
+    static func sendConfirmation(to user: User, _ request: Request, on db: any Database) async throws {
+        let secret = try await AccountToken.issue(.signupConfirm, for: try user.requireID(), now: request.accounts.clock(), on: db)
+        try await request.application.outbox(on: db).enqueue(
+            .signupConfirm, to: user, data: MessageData(name: user.firstName, link: request.application.link(to: .signupConfirm, secret)))
     }
 
-    static func existingAccountEmail(to user: User, request: Request) -> OutgoingEmail {
-        let messages = request.application.messages, language = user.preferredLanguage
-        return OutgoingEmail(
-            to: user.email, subject: messages.text("email.signup_existing.subject", language),
-            body: messages.text(
-                "email.signup_existing.body", language,
-                [user.firstName, request.application.link(to: .login), request.application.link(to: .passwordReset)]),
-            kind: "signup_existing")
+    /// Tells an account's owner that someone tried to sign up with their address.
+    static func tellExistingOwner(_ user: User, _ request: Request) async throws {
+        let app = request.application
+        // A write transaction like a new account's, so both answers take the same path.
+        try await request.db(.primary).writeTransaction { db in
+            try await app.outbox(on: db).enqueue(
+                .signupExisting, to: user,
+                data: MessageData(name: user.firstName, link: app.link(to: .login), otherLink: app.link(to: .passwordReset)))
+        }
     }
 
     func validate(_ form: Form, rules: PasswordRules) -> FormErrors {

@@ -16,6 +16,8 @@ final class User: Model, @unchecked Sendable {
     @Field(key: "role") var role: Role
     @Field(key: "archived") var archived: Bool
     @OptionalField(key: "pending_email") var pendingEmail: String?
+    /// The person asked for no text messages (email still comes).
+    @Field(key: "sms_opt_out") var smsOptOut: Bool
     /// Set when the person opened the link sent at sign-up; nobody signs in before (P10).
     @OptionalField(key: "email_confirmed_at") var emailConfirmedAt: Date?
     /// Staff only: the TOTP secret, sealed with the secret key (see `SealedSecret`).
@@ -45,6 +47,7 @@ final class User: Model, @unchecked Sendable {
         self.language = language.rawValue
         self.role = role
         self.archived = false
+        self.smsOptOut = false
     }
 
     var preferredLanguage: Language { Language(rawValue: language) ?? .en }

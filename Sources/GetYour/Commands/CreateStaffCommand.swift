@@ -4,7 +4,8 @@ import Vapor
 
 /// `getyour create-staff --email … --role verifier|coordinator|admin [--program slug]`:
 /// the only way to create a staff account (P1, P12). At a terminal it asks for the password
-/// twice; otherwise (or with `--link`) it prints a one-time link to set it, valid 24 hours.
+/// twice; otherwise it queues an invitation email with a one-time link to set it (valid 24
+/// hours), sent by `getyour jobs`; `--link` also prints that link.
 struct CreateStaffCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Option(name: "email", help: "The staff member's email address") var email: String?
@@ -12,7 +13,8 @@ struct CreateStaffCommand: AsyncCommand {
         @Option(name: "program", help: "Benefit program slug(s) a coordinator works on, separated by commas") var program: String?
         @Option(name: "first-name", help: "First name (default: Staff)") var firstName: String?
         @Option(name: "last-name", help: "Last name (default: the role)") var lastName: String?
-        @Flag(name: "link", help: "Print a one-time set-password link instead of asking for a password") var link: Bool
+        @Flag(name: "link", help: "Do not ask for a password: queue the invitation and print its set-password link too")
+        var link: Bool
     }
 
     var help: String { "Creates a staff account (verification staff, program coordinator or platform admin)." }
@@ -51,17 +53,26 @@ struct CreateStaffCommand: AsyncCommand {
             email: email, passwordHash: passwordHash, firstName: signature.firstName ?? "Staff",
             lastName: signature.lastName ?? role.rawValue.capitalized, phone: "", language: .en, role: role)
         // An operator vouches for a staff address; the set-password link goes to it anyway.
-        user.emailConfirmedAt = Date()
-        try await db.writeTransaction { db in
+        user.emailConfirmedAt = app.clock.now()
+        let now = app.clock.now()
+        let secret: String? = try await db.writeTransaction { db in
             try await user.create(on: db)
             for slug in programs { try await StaffProgramScope(userID: try user.requireID(), programSlug: slug).create(on: db) }
+            guard !interactive else { return nil }
+            // The invitation carries a one-time link to choose the password (valid 24 hours).
+            let secret = try await AccountToken.issue(.setPassword, for: try user.requireID(), now: now, on: db)
+            try await app.outbox(on: db).enqueue(
+                .staffInvitation, to: user,
+                data: MessageData(name: user.firstName, link: app.link(to: .passwordResetToken, secret), otherLink: app.link(to: .login)))
+            return secret
         }
         context.console.print("Created \(role.rawValue) account for \(email).")
-        if !interactive {
-            let secret = try await AccountToken.issue(.setPassword, for: try user.requireID(), now: Date(), on: db)
-            let base = app.settings.publicBaseURL.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-            context.console.print("Send this one-time link to set the password (valid 24 hours):")
-            context.console.print(base + SiteURL.passwordResetToken.path(secret))
+        if let secret {
+            context.console.print("An invitation with a one-time link to set the password (valid 24 hours) is queued for \(email).")
+            if signature.link {
+                context.console.print("The same link, to hand over another way:")
+                context.console.print(app.link(to: .passwordResetToken, secret))
+            }
         }
     }
 }

@@ -1,34 +1,57 @@
 import Fluent
 import Vapor
 
-/// `getyour jobs [--once]`: the housekeeping every deployment runs (P12). It removes expired
-/// sessions, sign-in and rate-limit records older than a week, and used or expired one-time
-/// links. Safe to run on several servers at once: every step is an idempotent delete.
-/// Without `--once` it repeats every minute until stopped.
+/// `getyour jobs [--once]`: the background work every deployment runs (P8, P12). Each round
+/// delivers the outbox's due email and text messages, then does the housekeeping: expired
+/// sessions, sign-in and rate-limit records older than a week, used or expired one-time
+/// links. Safe to run on several servers at once: a message is claimed by one worker only,
+/// and every housekeeping step is an idempotent delete. Without `--once` it repeats every
+/// `jobs.interval_seconds` until stopped.
 struct JobsCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Flag(name: "once", help: "Run every job once and exit (for cron or a scheduler)")
         var once: Bool
     }
 
-    var help: String { "Runs the housekeeping jobs: expired sessions, old throttle records and spent links." }
+    var help: String {
+        "Sends due email and text messages from the outbox, then removes expired sessions, old throttle records and spent links."
+    }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         repeat {
-            let summary = try await Self.runOnce(app, now: Date())
-            context.console.print(summary)
-            if !signature.once { try await Task.sleep(for: .seconds(60)) }
+            do {
+                let summary = try await Self.runOnce(app)
+                context.console.print(summary.description)
+            } catch  where !signature.once {
+                // A database restart must not stop the loop; the next round tries again.
+                app.logger.error("jobs: round failed: \(String(reflecting: type(of: error)))")
+            }
+            if !signature.once { try await Task.sleep(for: .seconds(app.settings.jobsInterval)) }
         } while !signature.once && !Task.isCancelled
     }
 
-    static func runOnce(_ app: Application, now: Date) async throws -> String {
-        let db = app.db(.primary)
+    struct Summary: Sendable {
+        var outbox = OutboxWorker.Summary()
+        var sessions = 0
+        var throttles = 0
+        var links = 0
+
+        var description: String {
+            "Jobs done: \(outbox.description); \(sessions) sessions, \(throttles) throttle records and \(links) links removed."
+        }
+    }
+
+    static func runOnce(_ app: Application) async throws -> Summary {
+        var summary = Summary()
+        summary.outbox = try await OutboxWorker(app: app).run()
+        let db = app.db(.primary), now = app.clock.now()
         let session = app.settings.session
-        let sessions = try await StoredSession.purgeExpired(idle: session.idleTimeout, absolute: session.absoluteTimeout, now: now, on: db)
-        let throttles = try await Throttle(database: db, secret: app.settings.security.secretKey)
+        summary.sessions = try await StoredSession.purgeExpired(
+            idle: session.idleTimeout, absolute: session.absoluteTimeout, now: now, on: db)
+        summary.throttles = try await Throttle(database: db, secret: app.settings.security.secretKey)
             .purge(before: now.addingTimeInterval(-7 * 24 * 3600))
-        let links = try await AccountToken.purgeSpent(before: now.addingTimeInterval(-24 * 3600), on: db)
-        return "Jobs done: \(sessions) sessions, \(throttles) throttle records and \(links) links removed."
+        summary.links = try await AccountToken.purgeSpent(before: now.addingTimeInterval(-24 * 3600), on: db)
+        return summary
     }
 }

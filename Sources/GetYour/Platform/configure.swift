@@ -19,6 +19,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.leaf.cache.isEnabled = settings.environment != .local
     app.registerLeafTags()
     try app.configureAccounts(settings)
+    app.configureNotifications(settings.notifications)
     switch settings.address.verifier {
     case .local:
         app.addressVerifier = try LocalAddressVerifier.load(from: settings.paths.settings.appendingPathComponent("addresses.csv"))

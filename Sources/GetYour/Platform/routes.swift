@@ -102,6 +102,7 @@ func routes(_ app: Application) throws {
     verification.on(.POST, .staffRequestInfo, use: actions.requestInformation)
     verification.on(.POST, .staffDeny, use: actions.deny)
     verification.on(.POST, .staffNotes, use: actions.addNote)
+    verification.on(.GET, .staffFailedMessages, use: StaffMessagesController().failed)
     staff.on(.GET, .recoveryCodes, use: twoFactor.showRecoveryCodes)
     let admins = app.grouped(RequireSignIn.admins)
     let adminStaff = AdminStaffController()

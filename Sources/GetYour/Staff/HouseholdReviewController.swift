@@ -78,6 +78,9 @@ struct HouseholdReviewController {
         let notes: [Entry]
         let thread: [Entry]
         let audit: [Entry]
+        /// The messages sent to the household: kind, channel, status, time (never the text).
+        let deliveries: [DeliveryRow]
+        let hasDeliveries: Bool
         let revision: Int
         let canDecide: Bool
         let mayVerify: Bool
@@ -137,6 +140,7 @@ struct HouseholdReviewController {
             .all()
         let trail = try await AuditEvent.query(on: db).filter(\.$householdID == householdID).sort(\.$occurredAt, .descending).limit(50)
             .all()
+        let deliveries = try await DeliveryRow.forHousehold(householdID, request)
         let lastVisit = try await (db as! any SQLDatabase).raw(
             "SELECT seen_at FROM staff_visits WHERE staff_id = \(bind: try staff.requireID()) AND household_id = \(bind: householdID)"
         ).first().flatMap { try? $0.decode(column: "seen_at", as: Date.self) }
@@ -230,6 +234,7 @@ struct HouseholdReviewController {
                     when: request.dateTimeFormatter.string(from: $0.occurredAt), who: $0.actorRole + " " + String($0.actorID.prefix(8)),
                     text: t("audit.\($0.action)"))
             },
+            deliveries: deliveries, hasDeliveries: !deliveries.isEmpty,
             revision: application.revision, canDecide: canDecide, mayVerify: ApplicationLifecycle.may(actor, .verify),
             verifyURL: SiteURL.staffVerify.path(application.id!.uuidString),
             requestInfoURL: SiteURL.staffRequestInfo.path(application.id!.uuidString),

@@ -78,6 +78,7 @@ struct StaffDecisions {
             application.statusMessage = nil
             try await application.update(on: db)
             try await request.audit(.applicationVerified, .init(household: application.$household.id, application: applicationID), on: db)
+            try await tell(.verified, application, on: db) { _ in MessageData() }
         }
     }
 
@@ -96,6 +97,12 @@ struct StaffDecisions {
                 at: now
             ).create(on: db)
             try await request.audit(.informationRequested, .init(household: application.$household.id, application: applicationID), on: db)
+            let checklist = try await DocumentChecklist.load(for: application, on: db)
+            try await tell(.informationRequested, application, on: db, link: .respond) { language in
+                MessageData(
+                    reason: message,
+                    items: checklist.items.filter { items.contains($0.key) }.map { $0.title(request.application.messages, language) })
+            }
         }
     }
 
@@ -114,6 +121,7 @@ struct StaffDecisions {
                 applicationID: applicationID, authorRole: user.role.rawValue, authorID: user.id, kind: .denial, body: reason, at: now
             ).create(on: db)
             try await request.audit(.applicationDenied, .init(household: application.$household.id, application: applicationID), on: db)
+            try await tell(.denied, application, on: db) { _ in MessageData(reason: reason) }
         }
     }
 
@@ -131,6 +139,21 @@ struct StaffDecisions {
             try await request.audit(
                 accept ? .documentAccepted : .documentRejected,
                 .init(household: application.$household.id, application: application.id, document: documentID), on: db)
+        }
+    }
+
+    /// Queues the message that tells the household about a decision, in the same transaction.
+    /// Links go to pages that ask the person to sign in; none signs anyone in.
+    private func tell(
+        _ kind: NotificationKind, _ application: ApplicationRecord, on db: any Database, link: SiteURL = .dashboard,
+        _ data: @escaping (Language) -> MessageData
+    ) async throws {
+        let app = request.application
+        try await app.outbox(on: db).enqueue(kind, household: application.$household.id) { user in
+            var filled = data(user.preferredLanguage)
+            filled.name = user.firstName
+            filled.link = app.link(to: link)
+            return filled
         }
     }
 

@@ -9,6 +9,7 @@ import VaporTesting
 struct PasswordResetTests {
     let email = "maria.lopez@example.com", password = "amber kettle meadow stone", newPassword = "seven quiet harbour lights"
 
+    @discardableResult
     func requestReset(_ app: Application, for address: String) async throws -> TestingHTTPResponse {
         let browser = Browser(app)
         try await browser.get("/password-reset")
@@ -22,11 +23,11 @@ struct PasswordResetTests {
             let unknown = try await requestReset(app, for: "nobody@example.com")
             #expect(known.status == .seeOther && unknown.status == .seeOther)
             #expect(known.headers.first(name: .location) == unknown.headers.first(name: .location))
-            let mail = try app.sentMail().filter { $0.contains("Kind: password_reset") }
+            let mail = try await app.sentMail().filter { $0.contains("Kind: password_reset") }
             #expect(mail.count == 1)
             #expect(mail.first?.contains("To: \(email)") == true)
             // The link is built from the configured public address, not the request's host.
-            #expect(try app.lastLink(to: email)?.hasPrefix("/password-reset/") == true)
+            #expect(try await app.lastLink(to: email)?.hasPrefix("/password-reset/") == true)
         }
     }
 
@@ -36,7 +37,7 @@ struct PasswordResetTests {
             let elsewhere = Browser(app)
             try await elsewhere.signIn(email: email, password: password)
             try await requestReset(app, for: email)
-            let link = try #require(try app.lastLink(to: email))
+            let link = try #require(try await app.lastLink(to: email))
             let browser = Browser(app)
             let form = try await browser.get(link)
             #expect(form.status == .ok)
@@ -54,7 +55,7 @@ struct PasswordResetTests {
         try await TestApp.run { app in
             try await Browser(app).signUp(email: email, password: password)
             try await requestReset(app, for: email)
-            let link = try #require(try app.lastLink(to: email))
+            let link = try #require(try await app.lastLink(to: email))
             let browser = Browser(app)
             try await browser.get(link)
             try await browser.post(link, [("password", newPassword), ("password_confirmation", newPassword)])
@@ -72,7 +73,7 @@ struct PasswordResetTests {
         try await TestApp.run { app in
             try await Browser(app).signUp(email: email, password: password)
             try await requestReset(app, for: email)
-            let link = try #require(try app.lastLink(to: email))
+            let link = try #require(try await app.lastLink(to: email))
             try await AccountToken.query(on: app.db(.primary)).set(\.$expiresAt, to: Date().addingTimeInterval(-1)).update()
             #expect(try await Browser(app).get(link).status == .gone)
         }
@@ -82,7 +83,7 @@ struct PasswordResetTests {
         try await TestApp.run { app in
             try await Browser(app).signUp(email: email, password: password)
             try await requestReset(app, for: email)
-            let secret = try #require(try app.lastLink(to: email)?.split(separator: "/").last.map(String.init))
+            let secret = try #require(try await app.lastLink(to: email)?.split(separator: "/").last.map(String.init))
             let stored = try #require(try await AccountToken.query(on: app.db(.primary)).filter(\.$purpose == .passwordReset).first())
             #expect(stored.tokenHash != secret)
             #expect(stored.tokenHash == AccountToken.hash(secret))
@@ -93,7 +94,7 @@ struct PasswordResetTests {
         try await TestApp.run { app in
             try await Browser(app).signUp(email: email, password: password)
             try await requestReset(app, for: email)
-            let link = try #require(try app.lastLink(to: email))
+            let link = try #require(try await app.lastLink(to: email))
             let browser = Browser(app)
             try await browser.get(link)
             let short = try await browser.post(link, [("password", "too short"), ("password_confirmation", "too short")])
@@ -125,7 +126,7 @@ struct AccountCSRFTests {
             try await browser.signUp()
             try await browser.get("/password-reset")
             try await browser.post("/password-reset", [("email", "maria.lopez@example.com")])
-            let link = try #require(try app.lastLink(to: "maria.lopez@example.com"))
+            let link = try #require(try await app.lastLink(to: "maria.lopez@example.com"))
             try await browser.get(link)
             let choose = try await browser.post(
                 link, [("password", "seven quiet harbour lights"), ("password_confirmation", "seven quiet harbour lights")], csrf: false)

@@ -79,7 +79,7 @@ struct SignInTests {
             let browser = Browser(app)
             try await browser.get("/password-reset")
             try await browser.post("/password-reset", [("email", email)])
-            let link = try #require(try app.lastLink(to: email))
+            let link = try #require(try await app.lastLink(to: email))
             try await browser.get(link)
             try await browser.post(link, [("password", "a brand new passphrase"), ("password_confirmation", "a brand new passphrase")])
             // A stranger's failures came from the same address here; clear those to isolate the account rule.

@@ -75,7 +75,7 @@ struct SignUpTests {
             let response = try await second.post("/signup", signUpForm(email: "MARIA.Lopez@example.com"))
             // The same answer as for a new address (no enumeration, P10); the owner is told.
             #expect(response.headers.first(name: .location) == "/signup/check-email")
-            #expect(try app.sentMail().last?.contains("Kind: signup_existing") == true)
+            #expect(try await app.sentMail().last?.contains("Kind: signup_existing") == true)
             #expect(try await User.query(on: app.db(.primary)).count() == 1)
         }
     }

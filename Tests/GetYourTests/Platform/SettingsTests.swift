@@ -41,9 +41,9 @@ struct SettingsTests {
         ])
         let settings = try Settings.load(
             root: root,
-            environmentVariables: [
+            environmentVariables: TestApp.serviceSettings.merging([
                 "GETYOUR_ENV": "dev", "GETYOUR_SESSION_IDLE_MINUTES": "12",
-            ])
+            ]) { $1 })
         #expect(settings.session.idleTimeout == 12 * 60)  // environment wins
         #expect(settings.security.secretKey == "from-file")  // secrets file fills in
         #expect(settings.session.absoluteTimeout == 5 * 3600)  // tracked file
@@ -58,6 +58,9 @@ struct SettingsTests {
                 environment: environment,
                 variables: [
                     "GETYOUR_DATABASE_PRIMARY_URL", "GETYOUR_DATABASE_ANALYTICS_URL", "GETYOUR_SECURITY_SECRET_KEY",
+                    // Mail and text messages have no silent file fallback outside local (P8).
+                    "GETYOUR_NOTIFICATIONS_SENDGRID_API_KEY", "GETYOUR_NOTIFICATIONS_TWILIO_ACCOUNT_SID",
+                    "GETYOUR_NOTIFICATIONS_TWILIO_AUTH_TOKEN",
                 ])
         ) {
             try Settings.load(root: TestApp.root, environmentVariables: ["GETYOUR_ENV": environment])

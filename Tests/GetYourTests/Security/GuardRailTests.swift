@@ -13,7 +13,11 @@ struct GuardRailTests {
 
     func load(_ environment: String, _ changes: [String: String]) throws -> Settings {
         try Settings.load(
-            root: TestApp.root, environmentVariables: safe.merging(changes) { $1 }.merging(["GETYOUR_ENV": environment]) { $1 })
+            root: TestApp.root,
+            environmentVariables: TestApp.serviceSettings.merging(safe) { $1 }.merging(changes) { $1 }.merging(["GETYOUR_ENV": environment])
+            {
+                $1
+            })
     }
 
     @Test(arguments: ["stage", "production"])
@@ -50,9 +54,10 @@ struct GuardRailTests {
 
     @Test func localAndDevKeepTheirConveniences() throws {
         #expect(try TestApp.settings("local").security.secureCookies == false)
-        let dev = try Settings.load(
-            root: TestApp.root,
-            environmentVariables: safe.merging(["GETYOUR_ENV": "dev", "GETYOUR_SECURITY_HSTS": "false"]) { $1 })
+        let dev = try load("dev", ["GETYOUR_SECURITY_HSTS": "false", "GETYOUR_NOTIFICATIONS_EMAIL_BACKEND": "file"])
         #expect(dev.security.hsts == false)
+        // A test server may keep its mail in files when told to; production may not.
+        #expect(dev.notifications.emailBackend == .file)
+        #expect(throws: SettingsError.self) { try load("production", ["GETYOUR_NOTIFICATIONS_EMAIL_BACKEND": "file"]) }
     }
 }

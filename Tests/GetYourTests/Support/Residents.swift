@@ -37,7 +37,7 @@ extension Browser {
     /// Follows the newest confirmation link sent to `email`.
     @discardableResult
     func confirmEmail(_ email: String) async throws -> TestingHTTPResponse {
-        let link = try #require(try app.lastLink(to: email))
+        let link = try #require(try await app.lastLink(to: email))
         try await get(link)
         return try await post(link)
     }
@@ -54,17 +54,34 @@ extension Browser {
 }
 
 extension Application {
-    /// Every message the local mailer wrote, oldest first.
-    func sentMail() throws -> [String] {
-        try FileMailer(folder: settings.paths.mailDirectory).messages()
+    /// Delivers what the outbox holds (as `getyour jobs` does), then returns every email the
+    /// local mailer wrote, oldest first.
+    func sentMail() async throws -> [String] {
+        try await deliverOutbox()
+        return try FileMailer(folder: settings.paths.mailDirectory).messages()
+    }
+
+    /// Every text message the local sender wrote, after delivering the outbox.
+    func sentTexts() async throws -> [String] {
+        try await deliverOutbox()
+        return try FileTexter(folder: settings.paths.smsDirectory).messages()
+    }
+
+    /// One worker round at a time: a test that runs residents in parallel reads its mail only
+    /// after the round that claimed it has written it.
+    func deliverOutbox() async throws {
+        try await deliveryLock.run { _ = try await OutboxWorker(app: self).run() }
     }
 
     /// The first link to this site in the newest message sent to `address`.
-    func lastLink(to address: String) throws -> String? {
-        guard let message = try sentMail().last(where: { $0.contains("To: \(address)") }) else { return nil }
+    func lastLink(to address: String) async throws -> String? {
+        guard let message = try await sentMail().last(where: { $0.contains("To: \(address)") }) else { return nil }
         let base = settings.publicBaseURL
         guard let start = message.range(of: base) else { return nil }
         let rest = message[start.upperBound...]
         return String(rest.prefix { !$0.isWhitespace })
     }
 }
+
+/// One outbox delivery at a time across the whole test run.
+let deliveryLock = SerialLock()

@@ -22,6 +22,19 @@ enum TestApp {
     }
     static var engine: String { postgresURL == nil ? "sqlite" : "postgres" }
 
+    /// What every environment but `local` needs for its outside services: SendGrid and Twilio
+    /// credentials (nothing is sent to them: tests choose the file backends or a stub) and the
+    /// city's contact details.
+    static let serviceSettings = [
+        "GETYOUR_NOTIFICATIONS_SENDGRID_API_KEY": "SG.test-key",
+        "GETYOUR_NOTIFICATIONS_FROM_EMAIL": "getyour@city.example",
+        "GETYOUR_NOTIFICATIONS_TWILIO_ACCOUNT_SID": "ACtest",
+        "GETYOUR_NOTIFICATIONS_TWILIO_AUTH_TOKEN": "test-token",
+        "GETYOUR_NOTIFICATIONS_TWILIO_FROM": "+19705550100",
+        "GETYOUR_CONTACT_EMAIL": "getyour@city.example",
+        "GETYOUR_CONTACT_PHONE": "970-555-0100",
+    ]
+
     /// Settings for a test: the named environment's real file, fast bcrypt, a private data
     /// folder, plus `variables` as if set in the environment.
     static func settings(_ environment: String = "local", variables: [String: String] = [:]) throws -> Settings {
@@ -40,6 +53,7 @@ enum TestApp {
             all["GETYOUR_SECURITY_BCRYPT_COST"] = environment == "dev" ? "4" : "12"
             all["GETYOUR_DATABASE_PRIMARY_URL"] = "postgres://unused:unused@127.0.0.1:1/unused?sslmode=require"
             all["GETYOUR_DATABASE_ANALYTICS_URL"] = "postgres://unused:unused@127.0.0.1:1/unused?sslmode=require"
+            all.merge(serviceSettings) { _, new in new }
         }
         all.merge(variables) { _, new in new }
         return try Settings.load(root: root, environmentVariables: all)

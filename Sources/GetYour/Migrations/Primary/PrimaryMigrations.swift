@@ -27,5 +27,7 @@ enum PrimaryMigrations {
         CreateStaffNotes(),
         CreateStaffVisits(),
         AddQueueIndexes(),
+        CreateOutboxMessages(),
+        AddUserTextMessagesChoice(),
     ]
 }

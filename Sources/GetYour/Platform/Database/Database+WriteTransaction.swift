@@ -9,11 +9,20 @@ extension Database {
     /// connection writes, and fails with "database is locked" at once (no busy wait can help).
     /// `BEGIN IMMEDIATE` queues the transaction behind the current writer instead, so the
     /// embedded default is safe with concurrent residents (issue 8).
+    ///
+    /// Within one process, SQLite write transactions also take turns on `sqliteWriters` first:
+    /// SQLite runs on a small pool of threads (two on a 2-core machine), and a `BEGIN
+    /// IMMEDIATE` that waits for the lock holds its thread, so two of them could leave the
+    /// holder no thread to commit on. Waiting for a turn holds no thread.
     func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         guard let sql = self as? any SQLDatabase, sql.dialect.name == "sqlite", !inTransaction else {
             return try await transaction(body)
         }
-        return try await withConnection { connection in
+        return try await sqliteWriters.run { try await self.immediateTransaction(body) }
+    }
+
+    private func immediateTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        try await withConnection { connection in
             let raw = connection as! any SQLDatabase
             try await raw.raw("BEGIN IMMEDIATE TRANSACTION").run()
             do {
@@ -27,3 +36,6 @@ extension Database {
         }
     }
 }
+
+/// Every SQLite write transaction of this process takes its turn here (see `writeTransaction`).
+let sqliteWriters = SerialLock()

@@ -60,6 +60,9 @@ struct RawSettings {
                 addressChecks: limit(.addressChecks, 30, .addressCheckWindow, 10)
             ),
             address: addressSettings(),
+            notifications: notificationSettings(),
+            contact: cityContact(),
+            jobsInterval: TimeInterval(int(.jobsIntervalSeconds, default: 15, range: 1...86_400)),
             trustedProxies: networks(.trustedProxies),
             maxHouseholdMembers: int(.maxMembers, default: 20, range: 1...100),
             paths: Settings.Paths(root: root, dataDirectory: dataDir)
@@ -90,6 +93,12 @@ struct RawSettings {
         if !settings.security.hsts { problems.append("\(SettingKey.hsts.environmentVariable) must be true") }
         if settings.security.bcryptCost < 12 {
             problems.append("\(SettingKey.bcryptCost.environmentVariable) must be 12 or more")
+        }
+        if settings.notifications.emailBackend == .file && settings.environment == .production {
+            problems.append("\(SettingKey.emailBackend.environmentVariable) must be sendgrid (files are for local and test use)")
+        }
+        if settings.notifications.smsBackend == .file && settings.environment == .production {
+            problems.append("\(SettingKey.smsBackend.environmentVariable) must be twilio or off (files are for local and test use)")
         }
         if settings.logLevel == "trace" {
             problems.append(
@@ -171,6 +180,73 @@ struct RawSettings {
             if layers.isEmpty { problems.append("\(SettingKey.coverageLayers.environmentVariable) is needed by the usps verifier") }
         }
         return settings
+    }
+
+    /// Outside `local` the real backends are the default, and their secrets are required:
+    /// mail never silently lands in files on a server (P8).
+    private mutating func notificationSettings() -> NotificationSettings {
+        let isLocal = environment == .local
+        let email = choice(.emailBackend, default: isLocal ? .file : NotificationSettings.EmailBackend.sendgrid)
+        let sms = choice(.smsBackend, default: isLocal ? .file : NotificationSettings.SMSBackend.twilio)
+        let contactEmail = string(.contactEmail, default: "")
+        let settings = NotificationSettings(
+            emailBackend: email, smsBackend: sms,
+            sendgridURL: string(.sendgridURL, default: "https://api.sendgrid.com"),
+            sendgridAPIKey: values[SettingKey.sendgridAPIKey.name] ?? "",
+            twilioURL: string(.twilioURL, default: "https://api.twilio.com"),
+            twilioAccountSID: values[SettingKey.twilioAccountSID.name] ?? "",
+            twilioAuthToken: values[SettingKey.twilioAuthToken.name] ?? "",
+            twilioFrom: string(.twilioFrom, default: ""),
+            fromEmail: string(.fromEmail, default: isLocal ? "getyour@localhost" : ""),
+            fromName: string(.fromName, default: "Get-Your"),
+            replyTo: string(.replyTo, default: contactEmail),
+            maxAttempts: int(.maxAttempts, default: 8, range: 1...50),
+            retryBase: TimeInterval(int(.retryBaseSeconds, default: 60, range: 1...86_400)),
+            retryCap: TimeInterval(int(.retryCapMinutes, default: 360, range: 1...10_080) * 60),
+            httpTimeout: TimeInterval(int(.httpTimeoutSeconds, default: 10, range: 1...120)),
+            smsPerNumberPerHour: int(.smsPerNumberPerHour, default: 6, range: 1...1_000_000),
+            batchSize: int(.outboxBatch, default: 200, range: 1...10_000))
+        if email == .sendgrid {
+            if settings.sendgridAPIKey.isEmpty { missingSecrets.append(SettingKey.sendgridAPIKey.environmentVariable) }
+            if !ContactRules.isEmail(settings.fromEmail) {
+                problems.append("\(SettingKey.fromEmail.environmentVariable) must be the address mail is sent from (needed by sendgrid)")
+            }
+        }
+        if sms == .twilio {
+            if settings.twilioAccountSID.isEmpty { missingSecrets.append(SettingKey.twilioAccountSID.environmentVariable) }
+            if settings.twilioAuthToken.isEmpty { missingSecrets.append(SettingKey.twilioAuthToken.environmentVariable) }
+            if settings.twilioFrom.isEmpty {
+                problems.append(
+                    "\(SettingKey.twilioFrom.environmentVariable) must be the sending number (+1…) or a Messaging Service SID (MG…)")
+            }
+        }
+        return settings
+    }
+
+    /// The city's contact details: required outside `local`, because pages and messages tell
+    /// residents to use them.
+    private mutating func cityContact() -> CityContact {
+        let isLocal = environment == .local
+        let contact = CityContact(
+            email: string(.contactEmail, default: isLocal ? "getyour@city.example" : ""),
+            phone: string(.contactPhone, default: isLocal ? "970-555-0100" : ""))
+        if !contact.email.isEmpty, !ContactRules.isEmail(contact.email) {
+            problems.append("\(SettingKey.contactEmail.environmentVariable) must be an email address")
+        }
+        if contact.email.isEmpty { problems.append("\(SettingKey.contactEmail.environmentVariable) must be the email residents write to") }
+        if contact.phone.isEmpty { problems.append("\(SettingKey.contactPhone.environmentVariable) must be the number residents call") }
+        return contact
+    }
+
+    private mutating func choice<Value: RawRepresentable & CaseIterable>(_ key: SettingKey, default fallback: Value) -> Value
+    where Value.RawValue == String {
+        guard let raw = values[key.name]?.trimmingCharacters(in: .whitespaces).lowercased(), !raw.isEmpty else { return fallback }
+        guard let value = Value(rawValue: raw) else {
+            let names = Value.allCases.map(\.rawValue).joined(separator: ", ")
+            problems.append("\(key.environmentVariable) must be one of: \(names)")
+            return fallback
+        }
+        return value
     }
 
     private mutating func limit(_ count: SettingKey, _ defaultCount: Int, _ window: SettingKey, _ defaultMinutes: Int) -> RateLimit {

@@ -56,6 +56,26 @@ extension SettingKey {
     static let resetWindow = SettingKey("limits.password_reset_window_minutes")
     static let addressChecks = SettingKey("limits.address_checks")
     static let addressCheckWindow = SettingKey("limits.address_check_window_minutes")
+    static let emailBackend = SettingKey("notifications.email_backend")
+    static let smsBackend = SettingKey("notifications.sms_backend")
+    static let sendgridURL = SettingKey("notifications.sendgrid_url")
+    static let sendgridAPIKey = SettingKey("notifications.sendgrid_api_key", secret: true)
+    static let twilioURL = SettingKey("notifications.twilio_url")
+    static let twilioAccountSID = SettingKey("notifications.twilio_account_sid", secret: true)
+    static let twilioAuthToken = SettingKey("notifications.twilio_auth_token", secret: true)
+    static let twilioFrom = SettingKey("notifications.twilio_from")
+    static let fromEmail = SettingKey("notifications.from_email")
+    static let fromName = SettingKey("notifications.from_name")
+    static let replyTo = SettingKey("notifications.reply_to")
+    static let maxAttempts = SettingKey("notifications.max_attempts")
+    static let retryBaseSeconds = SettingKey("notifications.retry_base_seconds")
+    static let retryCapMinutes = SettingKey("notifications.retry_cap_minutes")
+    static let httpTimeoutSeconds = SettingKey("notifications.http_timeout_seconds")
+    static let smsPerNumberPerHour = SettingKey("notifications.sms_per_number_per_hour")
+    static let outboxBatch = SettingKey("notifications.batch_size")
+    static let contactEmail = SettingKey("contact.email")
+    static let contactPhone = SettingKey("contact.phone")
+    static let jobsIntervalSeconds = SettingKey("jobs.interval_seconds")
 
     /// Every key, in the order `ref/env_vars/README.md` documents them.
     public static let all: [SettingKey] = [
@@ -68,5 +88,9 @@ extension SettingKey {
         loginFailures, loginWindow, loginAddressDelayMS, resetsPerAccount, signups, signupWindow, resets, resetWindow, addressChecks,
         addressCheckWindow,
         addressVerifier, uspsURL, uspsClientID, uspsClientSecret, geocoderURL, geocodeScore, coverageLayers,
+        contactEmail, contactPhone,
+        emailBackend, smsBackend, sendgridURL, sendgridAPIKey, twilioURL, twilioAccountSID, twilioAuthToken, twilioFrom,
+        fromEmail, fromName, replyTo, maxAttempts, retryBaseSeconds, retryCapMinutes, httpTimeoutSeconds, smsPerNumberPerHour,
+        outboxBatch, jobsIntervalSeconds,
     ]
 }

@@ -17,6 +17,12 @@ public struct Settings: Sendable {
     public var analytics: AnalyticsSettings
     public var limits: LimitSettings
     public var address: AddressSettings
+    public var notifications: NotificationSettings
+    /// How the city is reached (the original's `contact_email` / `contact_number`): the footer,
+    /// every "contact us" and every message show these.
+    public var contact: CityContact
+    /// Pause between two runs of `getyour jobs` in its loop.
+    public var jobsInterval: TimeInterval
     /// Networks of the reverse proxies in front of the app; their `X-Forwarded-For` entries
     /// are believed, nobody else's (see `ClientAddress`). Empty: the socket peer is the client.
     public var trustedProxies: [IPNetwork]
@@ -32,6 +38,7 @@ public struct Settings: Sendable {
         public var publicFiles: URL { root.appendingPathComponent("Public", isDirectory: true) }
         public var settings: URL { root.appendingPathComponent("settings", isDirectory: true) }
         public var mailDirectory: URL { dataDirectory.appendingPathComponent("mail", isDirectory: true) }
+        public var smsDirectory: URL { dataDirectory.appendingPathComponent("sms", isDirectory: true) }
         public var documentsDirectory: URL { dataDirectory.appendingPathComponent("documents", isDirectory: true) }
     }
 }
@@ -138,4 +145,41 @@ public struct AddressSettings: Sendable {
     public var geocodeMinimumScore: Double
     /// Coverage flag → ArcGIS layer query endpoint (a point inside a feature sets the flag).
     public var coverageLayers: [String: String]
+}
+
+/// How email and SMS leave the outbox (P8), how often they are retried, and who they are from.
+public struct NotificationSettings: Sendable {
+    public enum EmailBackend: String, Sendable, CaseIterable { case file, sendgrid }
+    public enum SMSBackend: String, Sendable, CaseIterable { case file, twilio, off }
+
+    public var emailBackend: EmailBackend
+    public var smsBackend: SMSBackend
+    public var sendgridURL: String
+    public var sendgridAPIKey: String
+    public var twilioURL: String
+    public var twilioAccountSID: String
+    public var twilioAuthToken: String
+    /// The sending number (`+1…`) or a Messaging Service SID (`MG…`).
+    public var twilioFrom: String
+    public var fromEmail: String
+    public var fromName: String
+    public var replyTo: String
+    /// Sends tried per message before it is marked failed.
+    public var maxAttempts: Int
+    /// The first retry waits about this long; each later one twice as long (with jitter).
+    public var retryBase: TimeInterval
+    /// The longest wait between two tries.
+    public var retryCap: TimeInterval
+    /// Longest wait for SendGrid or Twilio to answer.
+    public var httpTimeout: TimeInterval
+    /// Text messages to one number per hour; more wait for the next hour.
+    public var smsPerNumberPerHour: Int
+    /// Messages one worker claims per round.
+    public var batchSize: Int
+}
+
+/// The city's contact details residents see.
+public struct CityContact: Sendable, Encodable {
+    public var email: String
+    public var phone: String
 }

@@ -21,6 +21,8 @@ struct Throttle: Sendable {
         case passwordCheck = "password_check"
         case addressCheck = "address_check"
         case twoFactor = "two_factor"
+        /// Text messages sent to one phone number (the outbox worker).
+        case textNumber = "text_number"
     }
 
     /// One recorded attempt: whether it was within the limit, and its row, so a success can

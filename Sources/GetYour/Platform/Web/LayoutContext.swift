@@ -13,6 +13,22 @@ public struct LayoutContext: Encodable, Sendable {
     let version: String
     /// Minutes without activity before sign-out, for the note signed-in pages show.
     let idleMinutes: Int
+    /// How residents reach the city (footer and every "contact us").
+    let contact: ContactLinks
+}
+
+/// The city's email and phone with their `mailto:` and `tel:` targets.
+public struct ContactLinks: Encodable, Sendable {
+    let email: String
+    let phone: String
+    let tel: String
+
+    init(_ contact: CityContact) {
+        email = contact.email
+        phone = contact.phone
+        let digits = contact.phone.filter(\.isASCII).filter(\.isNumber)
+        tel = digits.count == 10 ? "+1" + digits : (contact.phone.hasPrefix("+") ? "+" : "") + digits
+    }
 }
 
 extension Request {
@@ -28,6 +44,7 @@ extension Request {
             signedIn: browserSession.userID != nil,
             isStaff: browserSession["role"].map { $0 != "resident" } ?? false,
             version: settings.version,
-            idleMinutes: Int(settings.session.idleTimeout(role: browserSession["role"]) / 60))
+            idleMinutes: Int(settings.session.idleTimeout(role: browserSession["role"]) / 60),
+            contact: ContactLinks(settings.contact))
     }
 }

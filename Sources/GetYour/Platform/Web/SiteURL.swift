@@ -66,6 +66,7 @@ public enum SiteURL: String, CaseIterable, Sendable {
     case twoFactorSetup = "/staff/two-factor/setup"
     case recoveryCodes = "/staff/two-factor/recovery-codes"
     case adminStaff = "/staff/admin/staff"
+    case staffFailedMessages = "/staff/messages/failed"
     case adminStaffResetTwoFactor = "/staff/admin/staff/:id/two-factor/reset"
 
     /// The pattern with `:name` placeholders, as registered with the router.
