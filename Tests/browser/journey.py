@@ -304,6 +304,17 @@ class Journey:
         self.submit("form[action='/login/two-factor']")
         self.go("/staff/admin/staff")
         self.check("staff-admin-staff", "browser.admin@city.example")
+        self.navigate(settled(lambda: d.find_element(By.CSS_SELECTOR, "main a[href^='/staff/admin/staff/']")))
+        self.check("staff-admin-staff-change", "Change a staff account")
+        self.go("/staff/admin/staff")
+        self.submit("form[action='/staff/admin/staff']")
+        self.check("staff-admin-invite-errors", "Enter an email address")
+        self.go("/staff/feedback")
+        self.check("staff-feedback", "Clear and quick")
+        self.go("/staff/audit")
+        self.check("staff-audit", "Audit log")
+        self.go("/staff/audit?from=2026-02-30")
+        self.check("staff-audit-errors", "Enter a day like 2026-12-31")
 
         # The verification loop: the queue, the household, a request for information.
         self.go("/staff")
@@ -336,9 +347,29 @@ class Journey:
         self.check("staff-household-answered", "Here is a clearer photo.")
         self.submit("form[action$='/verify']")
         self.check("staff-household-verified", "The application is verified")
+
+        # The program's list: the verified household asked for recreation; enroll it.
+        self.go("/staff/programs/recreation")
+        self.check("staff-program-list", "Applied")
+        self.navigate(settled(lambda: d.find_element(By.CSS_SELECTOR, "button[name=decision][value=decline]")))
+        self.check("staff-program-list-errors", "Choose at least one household")
+        self.click("input[name=households]")
+        self.navigate(settled(lambda: d.find_element(By.CSS_SELECTOR, "button[name=decision][value=enroll]")))
+        self.check("staff-program-enrolled", "Enrolled. Each household is told")
+        self.go("/staff/programs/recreation?status=enrolled")
+        self.check("staff-program-enrolled-tab", "Enrolled until")
+
         self.sign_out_and_in(self.email, "amber kettle meadow stone")
         self.go("/dashboard")
         self.check("dashboard-verified", "Verified: your documents have been checked")
+        self.check("dashboard-enrolled", "Enrolled until")
+        enrolled = [text for text in self.mail_to(self.email) if "You are now enrolled in" in text]
+        if enrolled:
+            self.passed += 1
+            print("ok   enrolment email after getyour jobs --once")
+        else:
+            self.failed += 1
+            print("FAIL no enrolment email after getyour jobs --once")
 
     def sign_out_and_in(self, email, password):
         self.submit("form[action='/logout']")

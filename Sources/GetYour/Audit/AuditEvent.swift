@@ -23,6 +23,13 @@ final class AuditEvent: Model, @unchecked Sendable {
         case twoFactorEnabled = "two_factor.enabled"
         case twoFactorReset = "two_factor.reset"
         case recoveryCodeUsed = "two_factor.recovery_code_used"
+        case enrolled = "enrollment.enrolled"
+        case declined = "enrollment.declined"
+        case programListViewed = "program.list_viewed"
+        case programExported = "program.exported"
+        case staffInvited = "staff.invited"
+        case staffChanged = "staff.changed"
+        case staffDeactivated = "staff.deactivated"
     }
 
     @ID(custom: "id", generatedBy: .database) var id: Int?

@@ -33,46 +33,54 @@ struct CreateStaffCommand: AsyncCommand {
             throw CommandError.invalidArgument("a coordinator needs --program with the benefit program slug(s) they work on")
         }
         let db = app.db(.primary)
+        let interactive = !signature.link && isatty(STDIN_FILENO) == 1
+        let first = signature.firstName ?? "Staff", last = signature.lastName ?? role.rawValue.capitalized
+        guard interactive else {
+            do {
+                let (_, secret) = try await StaffAccounts.invite(
+                    email: email, role: role, programs: programs, firstName: first, lastName: last, app: app, on: db)
+                context.console.print("Created \(role.rawValue) account for \(email).")
+                context.console.print("An invitation with a one-time link to set the password (valid 24 hours) is queued for \(email).")
+                if signature.link {
+                    context.console.print("The same link, to hand over another way:")
+                    context.console.print(app.link(to: .passwordResetToken, secret))
+                }
+            } catch let problem as StaffAccounts.Problem {
+                throw CommandError.invalidArgument(Self.explain(problem))
+            }
+            return
+        }
         guard try await User.find(email: email, on: db) == nil else {
             throw CommandError.invalidArgument("an account with that email already exists")
         }
-        let interactive = !signature.link && isatty(STDIN_FILENO) == 1
-        var passwordHash = "!unusable"  // no bcrypt hash starts with "!": nobody can sign in until the link is used
-        if interactive {
-            let password = context.console.ask("Password for the new account: ", isSecure: true)
-            guard password == context.console.ask("The same password again: ", isSecure: true) else {
-                throw CommandError.invalidArgument("the two passwords differ")
-            }
-            if let problem = app.accounts.rules.problem(with: password, email: email, names: []) {
-                throw CommandError.invalidArgument(
-                    app.messages.text(problem, .en, [String(PasswordRules.minimumLength), String(PasswordRules.maximumLength)]))
-            }
-            passwordHash = try await app.accounts.hasher.hash(password)
+        let password = context.console.ask("Password for the new account: ", isSecure: true)
+        guard password == context.console.ask("The same password again: ", isSecure: true) else {
+            throw CommandError.invalidArgument("the two passwords differ")
+        }
+        if let problem = app.accounts.rules.problem(with: password, email: email, names: []) {
+            throw CommandError.invalidArgument(
+                app.messages.text(problem, .en, [String(PasswordRules.minimumLength), String(PasswordRules.maximumLength)]))
         }
         let user = User(
-            email: email, passwordHash: passwordHash, firstName: signature.firstName ?? "Staff",
-            lastName: signature.lastName ?? role.rawValue.capitalized, phone: "", language: .en, role: role)
-        // An operator vouches for a staff address; the set-password link goes to it anyway.
+            email: email, passwordHash: try await app.accounts.hasher.hash(password), firstName: first, lastName: last, phone: "",
+            language: .en, role: role)
+        // An operator vouches for a staff address.
         user.emailConfirmedAt = app.clock.now()
-        let now = app.clock.now()
-        let secret: String? = try await db.writeTransaction { db in
+        try await db.writeTransaction { db in
             try await user.create(on: db)
             for slug in programs { try await StaffProgramScope(userID: try user.requireID(), programSlug: slug).create(on: db) }
-            guard !interactive else { return nil }
-            // The invitation carries a one-time link to choose the password (valid 24 hours).
-            let secret = try await AccountToken.issue(.setPassword, for: try user.requireID(), now: now, on: db)
-            try await app.outbox(on: db).enqueue(
-                .staffInvitation, to: user,
-                data: MessageData(name: user.firstName, link: app.link(to: .passwordResetToken, secret), otherLink: app.link(to: .login)))
-            return secret
         }
         context.console.print("Created \(role.rawValue) account for \(email).")
-        if let secret {
-            context.console.print("An invitation with a one-time link to set the password (valid 24 hours) is queued for \(email).")
-            if signature.link {
-                context.console.print("The same link, to hand over another way:")
-                context.console.print(app.link(to: .passwordResetToken, secret))
-            }
+    }
+
+    static func explain(_ problem: StaffAccounts.Problem) -> String {
+        switch problem {
+        case .emailInvalid: "--email must be a valid email address"
+        case .emailTaken: "an account with that email already exists"
+        case .roleInvalid: "--role must be verifier, coordinator or admin"
+        case .programsNeeded: "a coordinator needs --program with the benefit program slug(s) they work on"
+        case .programUnknown: "--program names a benefit program that does not exist (see settings/programs.toml)"
+        case .ownAccount, .lastAdmin: problem.rawValue
         }
     }
 }

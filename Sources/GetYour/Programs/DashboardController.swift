@@ -17,6 +17,8 @@ struct DashboardController {
         let expires: String?
         let reason: String?
         let applyURL: String
+        /// Why the program's department declined the household, as they wrote it.
+        let declineReason: String?
     }
 
     struct Page: Encodable {
@@ -34,6 +36,8 @@ struct DashboardController {
         let needsInfo: Bool
         let requestedItems: [String]
         let enrolled: [ProgramCard]
+        let declined: [ProgramCard]
+        let hasDeclined: Bool
         let applied: [ProgramCard]
         let eligible: [ProgramCard]
         let notEligible: [ProgramCard]
@@ -119,7 +123,8 @@ struct DashboardController {
         var eligibility: HouseholdEligibility?
         if let application { eligibility = try await HouseholdEligibility.load(for: application, on: db) }
         let dateFormatter = request.longDateFormatter
-        var enrolled: [ProgramCard] = [], applied: [ProgramCard] = [], eligible: [ProgramCard] = [], notEligible: [ProgramCard] = []
+        var enrolled: [ProgramCard] = [], applied: [ProgramCard] = [], declined: [ProgramCard] = [], eligible: [ProgramCard] = [],
+            notEligible: [ProgramCard] = []
         for program in try await BenefitProgram.active(on: db) {
             let enrollment = enrollments.first { $0.$program.id == program.id }
             let reason = eligibility.flatMap { $0.check(program) }
@@ -128,10 +133,12 @@ struct DashboardController {
                 description: program.description(language), learnMoreURL: program.learnMoreURL,
                 reviewPeriod: program.reviewPeriod(language), externalFormURL: program.externalFormURL,
                 expires: enrollment?.expiresAt.map(dateFormatter.string(from:)),
-                reason: reason.map { Self.reasonText($0, request) }, applyURL: SiteURL.programApply.path(program.slug))
+                reason: reason.map { Self.reasonText($0, request) }, applyURL: SiteURL.programApply.path(program.slug),
+                declineReason: enrollment?.declineReason)
             switch enrollment?.status {
             case .enrolled?: enrolled.append(card)
             case .applied?: applied.append(card)
+            case .declined?: declined.append(card)
             default:
                 guard eligibility != nil else { continue }
                 if reason == nil { eligible.append(card) } else { notEligible.append(card) }
@@ -156,7 +163,8 @@ struct DashboardController {
             statusKey: statusKey, statusMessage: application?.statusMessage, reference: application?.reference,
             hasDraft: draft != nil, submitted: application != nil, verified: application?.status == .verified,
             needsInfo: application?.status == .needsInfo, requestedItems: requested,
-            enrolled: enrolled, applied: applied, eligible: eligible, notEligible: notEligible,
+            enrolled: enrolled, declined: declined, hasDeclined: !declined.isEmpty, applied: applied, eligible: eligible,
+            notEligible: notEligible,
             hasEnrolled: !enrolled.isEmpty, hasApplied: !applied.isEmpty, hasEligible: !eligible.isEmpty,
             hasNotEligible: !notEligible.isEmpty,
             rating: .choice(

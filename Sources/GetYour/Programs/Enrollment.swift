@@ -1,3 +1,4 @@
+import Eligibility
 import Fluent
 import Foundation
 
@@ -5,7 +6,7 @@ import Foundation
 final class Enrollment: Model, @unchecked Sendable {
     static let schema = "enrollments"
 
-    enum Status: String, Codable, Sendable { case applied, enrolled, declined, expired, withdrawn }
+    typealias Status = EnrollmentStatus
 
     @ID(key: .id) var id: UUID?
     @Parent(key: "household_id") var household: Household
@@ -16,6 +17,10 @@ final class Enrollment: Model, @unchecked Sendable {
     @OptionalField(key: "enrolled_at") var enrolledAt: Date?
     @OptionalField(key: "expires_at") var expiresAt: Date?
     @OptionalField(key: "enrolled_by") var enrolledBy: UUID?
+    /// Why the department declined, as the resident reads it.
+    @OptionalField(key: "decline_reason") var declineReason: String?
+    @OptionalField(key: "decided_at") var decidedAt: Date?
+    @OptionalField(key: "decided_by") var decidedBy: UUID?
 
     init() {}
 

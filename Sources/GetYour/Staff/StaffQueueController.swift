@@ -66,6 +66,8 @@ struct StaffQueueController {
         let previousURL: String?
         let nextURL: String?
         let isAdmin: Bool
+        /// Admins also work every program's list.
+        let programs: [StaffHomeController.ProgramLink]
     }
 
     func show(_ request: Request) async throws -> View {
@@ -105,7 +107,11 @@ struct StaffQueueController {
             rows: Array(shown), hasRows: !shown.isEmpty, pageNumber: pageNumber,
             previousURL: pageNumber > 1 ? url(filter, page: pageNumber - 1) : nil,
             nextURL: rows.count > Self.pageSize ? url(filter, page: pageNumber + 1) : nil,
-            isAdmin: user.role == .admin)
+            isAdmin: user.role == .admin,
+            programs: user.role == .admin
+                ? try await ProgramAccess.programs(request).map {
+                    StaffHomeController.ProgramLink(name: $0.name(request.language), url: SiteURL.staffProgram.path($0.slug))
+                } : [])
         return try await request.view.render("staff/queue", page)
     }
 

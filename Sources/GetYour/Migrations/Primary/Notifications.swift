@@ -49,3 +49,24 @@ struct AddUserTextMessagesChoice: AsyncMigration {
         try await database.schema("users").deleteField("sms_opt_out").update()
     }
 }
+
+/// What a coordinator's decision records (issue 11), and the index the program lists use.
+struct AddEnrollmentDecisions: AsyncMigration {
+    var name: String { "P027_AddEnrollmentDecisions" }
+
+    func prepare(on database: any Database) async throws {
+        // One column per statement: SQLite adds a single column per ALTER TABLE.
+        try await database.schema("enrollments").field("decline_reason", .string).update()
+        try await database.schema("enrollments").field("decided_at", .datetime).update()
+        try await database.schema("enrollments").field("decided_by", .uuid).update()
+        try await database.createIndex(
+            on: "enrollments", named: "enrollments_program_list", columns: ["program_id", "status", "applied_at"])
+    }
+
+    func revert(on database: any Database) async throws {
+        try await (database as! any SQLDatabase).drop(index: "enrollments_program_list").run()
+        for field in ["decline_reason", "decided_at", "decided_by"] {
+            try await database.schema("enrollments").deleteField(FieldKey(stringLiteral: field)).update()
+        }
+    }
+}

@@ -29,5 +29,6 @@ enum PrimaryMigrations {
         AddQueueIndexes(),
         CreateOutboxMessages(),
         AddUserTextMessagesChoice(),
+        AddEnrollmentDecisions(),
     ]
 }

@@ -67,7 +67,13 @@ public enum SiteURL: String, CaseIterable, Sendable {
     case recoveryCodes = "/staff/two-factor/recovery-codes"
     case adminStaff = "/staff/admin/staff"
     case staffFailedMessages = "/staff/messages/failed"
+    case staffProgram = "/staff/programs/:slug"
+    case staffFeedback = "/staff/feedback"
+    case staffAudit = "/staff/audit"
+    case staffProgramDecisions = "/staff/programs/:slug/decisions"
+    case staffProgramExport = "/staff/programs/:slug/export.csv"
     case adminStaffResetTwoFactor = "/staff/admin/staff/:id/two-factor/reset"
+    case adminStaffMember = "/staff/admin/staff/:id"
 
     /// The pattern with `:name` placeholders, as registered with the router.
     public var pattern: String { rawValue }

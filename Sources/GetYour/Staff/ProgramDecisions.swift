@@ -1,0 +1,129 @@
+import Eligibility
+import Fluent
+import SQLKit
+import Vapor
+
+/// Which benefit programs a staff member works on (P1, P7): admins every program, a
+/// coordinator the programs on their account, verifiers none (403).
+enum ProgramAccess {
+    /// The program named in the URL, or 404 (unknown) / 403 (not this person's).
+    static func program(_ request: Request) async throws -> BenefitProgram {
+        let slug = request.parameters.get("slug") ?? ""
+        guard let program = try await BenefitProgram.query(on: request.db(.primary)).filter(\.$slug == slug).first() else {
+            throw Abort(.notFound)
+        }
+        guard try await mayWork(on: slug, request) else { throw Abort(.forbidden) }
+        return program
+    }
+
+    static func mayWork(on slug: String, _ request: Request) async throws -> Bool {
+        let user = try request.currentUser
+        switch user.role {
+        case .admin: return true
+        case .coordinator: return try await slugs(of: user, request).contains(slug)
+        case .verifier, .resident: return false
+        }
+    }
+
+    /// The programs on a coordinator's account (every program for an admin).
+    static func programs(_ request: Request) async throws -> [BenefitProgram] {
+        let user = try request.currentUser
+        let all = try await BenefitProgram.query(on: request.db(.primary)).sort(\.$sort).all()
+        switch user.role {
+        case .admin: return all
+        case .coordinator:
+            let mine = try await slugs(of: user, request)
+            return all.filter { mine.contains($0.slug) }
+        case .verifier, .resident: return []
+        }
+    }
+
+    private static func slugs(of user: User, _ request: Request) async throws -> Set<String> {
+        Set(try await StaffProgramScope.query(on: request.db(.primary)).filter(\.$user.$id == user.requireID()).all().map(\.programSlug))
+    }
+}
+
+/// Every enrollment decision, in one place (issue 11): the coordinator pages call it, and the
+/// partner API will too. A decision about several households is one transaction holding every
+/// status change, its audit event and the message to the household; when one household does
+/// not qualify nothing changes, and the caller is told which and why.
+struct ProgramDecisions {
+    let request: Request
+
+    /// A household the decision could not be taken for.
+    struct Problem: Error, Equatable, Sendable {
+        let householdID: UUID
+        let refusal: EnrollmentRefusal
+    }
+
+    struct Refused: Error {
+        let problems: [Problem]
+    }
+
+    /// Enrolls or declines every household in `households` for `program`; throws `Refused`
+    /// (and changes nothing) when any of them may not be decided.
+    func decide(_ action: EnrollmentAction, program: BenefitProgram, households: [UUID], reason: String?) async throws {
+        let user = try request.currentUser
+        let actor = StaffDecisions.actor(user.role)
+        let app = request.application, programID = try program.requireID(), now = app.clock.now()
+        let dates = RenewalDates(timeZone: Request.cityTimeZone)
+        try await request.db(.primary).writeTransaction { db in
+            let enrollments = try await Enrollment.query(on: db).filter(\.$program.$id == programID)
+                .filter(\.$household.$id ~~ households).all()
+            let verified = try await Self.lastVerification(of: households, on: db)
+            var problems: [Problem] = []
+            var decided: [(Enrollment, EnrollmentStatus)] = []
+            for householdID in households {
+                guard let enrollment = enrollments.first(where: { $0.$household.id == householdID }) else {
+                    problems.append(Problem(householdID: householdID, refusal: .notApplied))
+                    continue
+                }
+                switch EnrollmentLifecycle.decide(actor, action, from: enrollment.status, householdVerified: verified[householdID] != nil) {
+                case .success(let next): decided.append((enrollment, next))
+                case .failure(let refusal): problems.append(Problem(householdID: householdID, refusal: refusal))
+                }
+            }
+            guard problems.isEmpty else { throw Refused(problems: problems) }
+            let outbox = app.outbox(on: db)
+            for (enrollment, next) in decided {
+                let householdID = enrollment.$household.id
+                // Only an enrollment still `applied` changes: a colleague deciding the same
+                // household a moment ago wins, and this whole decision is refused.
+                let expires =
+                    next == .enrolled
+                    ? verified[householdID].flatMap { dates.expiry(verifiedAt: $0, renewalYears: program.renewalYears) } : nil
+                let changed = try await (db as! any SQLDatabase).update(Enrollment.schema)
+                    .set("status", to: next.rawValue)
+                    .set("decided_at", to: now).set("decided_by", to: try user.requireID())
+                    .set("enrolled_at", to: next == .enrolled ? now : nil)
+                    .set("enrolled_by", to: next == .enrolled ? try user.requireID() : nil)
+                    .set("expires_at", to: expires)
+                    .set("decline_reason", to: next == .declined ? reason : nil)
+                    .where("id", .equal, try enrollment.requireID()).where("status", .equal, EnrollmentStatus.applied.rawValue)
+                    .returning("id").all()
+                guard !changed.isEmpty else { throw Refused(problems: [Problem(householdID: householdID, refusal: .notApplied)]) }
+                try await request.audit(
+                    next == .enrolled ? .enrolled : .declined, .init(household: householdID, program: program.slug), on: db)
+                try await outbox.enqueue(next == .enrolled ? .enrolled : .declined, household: householdID) { resident in
+                    MessageData(
+                        name: resident.firstName, link: app.link(to: .dashboard), reason: reason ?? "",
+                        program: program.name(resident.preferredLanguage))
+                }
+            }
+        }
+    }
+
+    /// When each household's most recent verified application was verified.
+    static func lastVerification(of households: [UUID], on db: any Database) async throws -> [UUID: Date] {
+        guard !households.isEmpty else { return [:] }
+        let applications = try await ApplicationRecord.query(on: db).filter(\.$household.$id ~~ households)
+            .filter(\.$status == .verified).all()
+        var latest: [UUID: Date] = [:]
+        for application in applications {
+            guard let at = application.verifiedAt else { continue }
+            let id = application.$household.id
+            if latest[id].map({ at > $0 }) ?? true { latest[id] = at }
+        }
+        return latest
+    }
+}

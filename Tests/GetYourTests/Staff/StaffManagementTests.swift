@@ -1,0 +1,97 @@
+import Fluent
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+
+@testable import GetYour
+
+@Suite("Admins manage staff accounts (P1, P7, issue 11)")
+struct StaffManagementTests {
+    func admin(_ app: Application) async throws -> Browser {
+        try await makeStaff(app, role: .admin, email: "admin@city.example")
+        let admin = Browser(app)
+        try await admin.signInStaff(email: "admin@city.example")
+        return admin
+    }
+
+    @Test func anAdminInvitesAColleagueWhoSetsAPasswordFromTheEmail() async throws {
+        try await TestApp.run { app in
+            let admin = try await admin(app)
+            try await admin.get("/staff/admin/staff")
+            let missing = try await admin.post(
+                "/staff/admin/staff",
+                [("email", "Coord@City.example"), ("first_name", "Cora"), ("last_name", "Diaz"), ("role", "coordinator")])
+            #expect(missing.status == .unprocessableEntity)
+            #expect(missing.text.contains("Choose at least one program for a coordinator"))
+            #expect(missing.text.contains("value=\"Coord@City.example\""))
+            let invited = try await admin.post(
+                "/staff/admin/staff",
+                [
+                    ("email", "Coord@City.example"), ("first_name", "Cora"), ("last_name", "Diaz"), ("role", "coordinator"),
+                    ("programs", "recreation"),
+                ])
+            #expect(invited.headers.first(name: .location) == "/staff/admin/staff?invited=1")
+            let user = try #require(try await User.find(email: "coord@city.example", on: app.db(.primary)))
+            #expect(user.role == .coordinator && user.passwordHash.hasPrefix("!"))
+            let scopes = try await StaffProgramScope.query(on: app.db(.primary)).filter(\.$user.$id == user.requireID()).all()
+            #expect(scopes.map(\.programSlug) == ["recreation"])
+            #expect(try await AuditEvent.query(on: app.db(.primary)).filter(\.$action == "staff.invited").count() == 1)
+            let link = try #require(try await app.lastLink(to: "coord@city.example"))
+            let colleague = Browser(app)
+            try await colleague.get(link)
+            let set = try await colleague.post(
+                link, [("password", "copper lantern willow"), ("password_confirmation", "copper lantern willow")])
+            #expect(set.headers.first(name: .location) == "/login?password_set=1")
+            // The same address twice is refused with a message.
+            let again = try await admin.post(
+                "/staff/admin/staff", [("email", "coord@city.example"), ("first_name", "C"), ("last_name", "D"), ("role", "verifier")])
+            #expect(again.status == .unprocessableEntity && again.text.contains("An account with this email already exists"))
+        }
+    }
+
+    @Test func rolesProgramsAndDeactivationChangeWithTheirRules() async throws {
+        try await TestApp.run { app in
+            let admin = try await admin(app)
+            let me = try #require(try await User.find(email: "admin@city.example", on: app.db(.primary)))
+            let verifier = try await makeStaff(app, role: .verifier, email: "verifier@city.example")
+            let colleague = Browser(app)
+            try await colleague.signInStaff(email: "verifier@city.example")
+            let path = "/staff/admin/staff/\(try verifier.requireID().uuidString.lowercased())"
+
+            let page = try await admin.get(path)
+            #expect(page.status == .ok && page.text.contains("verifier@city.example"))
+            let toCoordinator = try await admin.post(path, [("role", "coordinator"), ("programs", "grocery"), ("active", "yes")])
+            #expect(toCoordinator.headers.first(name: .location) == "/staff/admin/staff?changed=1")
+            #expect(try await User.find(verifier.id, on: app.db(.primary))?.role == .coordinator)
+            #expect(try await StaffProgramScope.query(on: app.db(.primary)).filter(\.$user.$id == verifier.requireID()).count() == 1)
+
+            // Deactivated: signed out at once, and cannot sign in again.
+            try await admin.get(path)
+            let off = try await admin.post(path, [("role", "coordinator"), ("programs", "grocery"), ("active", "no")])
+            #expect(off.status == .seeOther)
+            #expect(try await colleague.get("/staff").status != .ok)
+            #expect(try await AuditEvent.query(on: app.db(.primary)).filter(\.$action == "staff.deactivated").count() == 1)
+
+            // Nobody changes their own role; the last active admin stays.
+            let mine = "/staff/admin/staff/\(try me.requireID().uuidString.lowercased())"
+            try await admin.get(mine)
+            let own = try await admin.post(mine, [("role", "verifier"), ("active", "yes")])
+            #expect(own.status == .unprocessableEntity && own.text.contains("You cannot change your own role"))
+            let other = try await makeStaff(app, role: .admin, email: "second.admin@city.example")
+            other.archived = true
+            try await other.update(on: app.db(.primary))
+            let second = Browser(app)
+            try await makeStaff(app, role: .admin, email: "third.admin@city.example")
+            try await second.signInStaff(email: "third.admin@city.example")
+            // Two active admins: one may demote the other; then the last one may not be removed.
+            let firstPath = mine
+            try await second.get(firstPath)
+            #expect(try await second.post(firstPath, [("role", "verifier"), ("active", "yes")]).status == .seeOther)
+            let thirdUser = try #require(try await User.find(email: "third.admin@city.example", on: app.db(.primary)))
+            #expect(try await User.query(on: app.db(.primary)).filter(\.$role == .admin).filter(\.$archived == false).count() == 1)
+            _ = thirdUser
+            #expect(try await admin.get("/staff/admin/staff").status == .forbidden)  // no longer an admin
+        }
+    }
+}
