@@ -28,6 +28,7 @@ final class AuditEvent: Model, @unchecked Sendable {
         case programListViewed = "program.list_viewed"
         case programExported = "program.exported"
         case staffInvited = "staff.invited"
+        case coverageException = "household.coverage_exception"
         case staffChanged = "staff.changed"
         case staffDeactivated = "staff.deactivated"
     }

@@ -114,6 +114,7 @@ func routes(_ app: Application) throws {
     admins.on(.GET, .adminStaff, use: adminStaff.list)
     admins.on(.POST, .adminStaffResetTwoFactor, use: adminStaff.resetTwoFactor)
     admins.on(.POST, .adminStaff, use: adminStaff.invite)
+    admins.on(.POST, .staffCoverage, use: actions.addCoverageException)
     admins.on(.GET, .adminStaffMember, use: adminStaff.showEdit)
     admins.on(.POST, .adminStaffMember, use: adminStaff.change)
     let records = AdminRecordsController()

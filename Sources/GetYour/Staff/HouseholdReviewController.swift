@@ -92,6 +92,10 @@ struct HouseholdReviewController {
         let requestMessage: FormField
         let denyReason: FormField
         let noteBody: FormField
+        /// Admins only (nil otherwise): the coverage exception form.
+        let coverageURL: String?
+        let coverageFlag: FormField
+        let coverageReason: FormField
         let rejectReasons: [FormField.Option]
         let hasNotes: Bool
         let hasThread: Bool
@@ -102,7 +106,7 @@ struct HouseholdReviewController {
         return try await render(request, FormErrors(), typed: [:], notice: notice, status: .ok)
     }
 
-    static let notices: Set<String> = ["verified", "requested", "denied", "note", "accepted", "rejected"]
+    static let notices: Set<String> = ["verified", "requested", "denied", "note", "accepted", "rejected", "coverage"]
 
     /// The household named in the URL and the application to show (the current one, or
     /// `?application=` for an earlier one of the same household).
@@ -246,6 +250,15 @@ struct HouseholdReviewController {
                 "message", label: "staff.request_message", hint: "staff.request_message_hint", value: typed["message"], errors: m),
             denyReason: .textarea("reason", label: "staff.deny_reason", hint: "staff.deny_reason_hint", value: typed["reason"], errors: m),
             noteBody: .textarea("body", label: "staff.note_body", hint: "staff.note_hint", value: typed["body"], errors: m),
+            coverageURL: staff.role == .admin && application.$eligibilityAddress.id != nil
+                ? SiteURL.staffCoverage.path(householdID.uuidString.lowercased()) : nil,
+            coverageFlag: .choice(
+                "flag", label: "staff.coverage_flag",
+                options: try await StaffActionsController.coverageFlags(request).map { ($0, "coverage.\($0)") },
+                selected: [typed["flag"] ?? ""], errors: m),
+            coverageReason: .textarea(
+                "coverage_reason", label: "staff.coverage_reason", hint: "staff.coverage_reason_hint", value: typed["coverage_reason"],
+                errors: m),
             rejectReasons: DocumentReview.reasons.map { FormField.Option(value: $0, labelKey: "reject_reason.\($0)", checked: false) },
             hasNotes: !notes.isEmpty, hasThread: !thread.isEmpty)
         try await Self.recordVisit(request, householdID: householdID, application: application)

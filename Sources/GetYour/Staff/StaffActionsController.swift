@@ -96,6 +96,33 @@ struct StaffActionsController {
         return back(request, household: try household.requireID(), done: "note")
     }
 
+    /// POST `/staff/households/{id}/coverage` (admins): `flag` (a coverage flag a program
+    /// requires) and `reason` (required).
+    func addCoverageException(_ request: Request) async throws -> Response {
+        let (household, _, _, application) = try await HouseholdReviewController.load(request)
+        let flag = text(request, "flag"), reason = text(request, "reason")
+        var errors = FormErrors()
+        if !(try await Self.coverageFlags(request)).contains(flag) { errors.add("flag", "staff.error.coverage_flag") }
+        // Shown as `coverage_reason`: the deny form on the same page has its own `reason`.
+        if reason.isEmpty {
+            errors.add("coverage_reason", "staff.error.coverage_reason")
+        } else if reason.count > 2000 {
+            errors.add("coverage_reason", "staff.error.too_long", ["2000"])
+        }
+        guard let addressID = application.$eligibilityAddress.id else { throw Abort(.conflict) }
+        guard errors.isEmpty else { return try await rerender(request, errors, ["flag": flag, "coverage_reason": reason]) }
+        let messages = request.application.messages, language = request.language
+        let note = messages.text("staff.coverage_note", language, [messages.text("coverage.\(flag)", language), reason])
+        try await StaffDecisions(request: request).addCoverageException(
+            householdID: try household.requireID(), addressID: addressID, flag: flag, reason: reason, note: note)
+        return back(request, household: try household.requireID(), done: "coverage")
+    }
+
+    /// The coverage flags any benefit program requires: the ones an exception can grant.
+    static func coverageFlags(_ request: Request) async throws -> [String] {
+        Set(try await BenefitProgram.query(on: request.db(.primary)).all().flatMap(\.requires)).sorted()
+    }
+
     /// The application named in the URL and the revision the form was rendered with. The
     /// household page is re-rendered for it, so `id` is switched to the household.
     private func target(_ request: Request) async throws -> (ApplicationRecord, Int) {

@@ -157,6 +157,23 @@ struct StaffDecisions {
         }
     }
 
+    /// An admin's coverage exception (P5, P7): the household's home address counts as having
+    /// `flag`. The exception stays on the address through later applications; the reason is
+    /// kept as an internal note (free text never goes into the audit trail).
+    func addCoverageException(householdID: UUID, addressID: UUID, flag: String, reason: String, note: String) async throws {
+        guard try request.currentUser.role == .admin else { throw Abort(.forbidden) }
+        let user = try request.currentUser
+        try await decision { db in
+            guard let address = try await Address.find(addressID, on: db) else { throw Abort(.notFound) }
+            if !address.coverageExceptions.contains(flag) {
+                address.coverageExceptions.append(flag)
+                try await address.update(on: db)
+            }
+            try await StaffNote(householdID: householdID, authorID: try user.requireID(), body: note, at: now).create(on: db)
+            try await request.audit(.coverageException, .init(household: householdID), on: db)
+        }
+    }
+
     func addNote(householdID: UUID, body: String) async throws {
         let user = try request.currentUser
         try await decision { db in

@@ -95,3 +95,36 @@ struct StaffManagementTests {
         }
     }
 }
+
+@Suite("Coverage exceptions (P5, P7, P13 continued)")
+struct CoverageExceptionTests {
+    @Test func anAdminGrantsACoverageFlagWithAReasonOthersCannot() async throws {
+        try await TestApp.run { app in
+            let scene = try await StaffScene.make(app)
+            let path = scene.householdURL + "/coverage"
+            try await scene.staff.get(scene.householdURL)
+            // A verifier sees no form and is refused.
+            #expect(!scene.staff.lastPage.contains("Coverage exception (admins)"))
+            #expect(try await scene.staff.post(path, [("flag", "city_covered"), ("reason", "x")]).status == .forbidden)
+
+            try await makeStaff(app, role: .admin, email: "admin@city.example")
+            let admin = Browser(app)
+            try await admin.signInStaff(email: "admin@city.example")
+            let page = try await admin.get(scene.householdURL)
+            #expect(page.text.contains("Coverage exception (admins)"))
+            let missing = try await admin.post(path, [("flag", "no_such_flag"), ("reason", " ")])
+            #expect(missing.status == .unprocessableEntity)
+            #expect(missing.text.contains("Choose what the address counts as") && missing.text.contains("Write why the exception is right"))
+            let saved = try await admin.post(path, [("flag", "city_covered"), ("reason", "New building, not in the GIS layer yet.")])
+            #expect(saved.headers.first(name: .location) == scene.householdURL + "?done=coverage")
+            let application = try await scene.reload(app)
+            let address = try #require(try await Address.find(application.$eligibilityAddress.id, on: app.db(.primary)))
+            #expect(address.coverageExceptions == ["city_covered"])
+            let after = try await admin.get(scene.householdURL)
+            #expect(after.text.contains("city utilities (exception)"))
+            #expect(after.text.contains("Coverage exception added: city utilities. Reason: New building, not in the GIS layer yet."))
+            let audit = try await AuditEvent.query(on: app.db(.primary)).filter(\.$action == "household.coverage_exception").all()
+            #expect(audit.count == 1 && audit.first?.householdID == application.$household.id)
+        }
+    }
+}

@@ -63,6 +63,7 @@ public enum SiteURL: String, CaseIterable, Sendable {
     case staffRequestInfo = "/staff/applications/:id/request-info"
     case staffDeny = "/staff/applications/:id/deny"
     case staffNotes = "/staff/households/:id/notes"
+    case staffCoverage = "/staff/households/:id/coverage"
     case twoFactorSetup = "/staff/two-factor/setup"
     case recoveryCodes = "/staff/two-factor/recovery-codes"
     case adminStaff = "/staff/admin/staff"
