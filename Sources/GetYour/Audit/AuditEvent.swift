@@ -29,6 +29,8 @@ final class AuditEvent: Model, @unchecked Sendable {
         case programExported = "program.exported"
         case staffInvited = "staff.invited"
         case coverageException = "household.coverage_exception"
+        case accountArchived = "account.archived"
+        case accountRestored = "account.restored"
         case staffChanged = "staff.changed"
         case staffDeactivated = "staff.deactivated"
     }

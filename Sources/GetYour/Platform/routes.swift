@@ -115,6 +115,7 @@ func routes(_ app: Application) throws {
     admins.on(.POST, .adminStaffResetTwoFactor, use: adminStaff.resetTwoFactor)
     admins.on(.POST, .adminStaff, use: adminStaff.invite)
     admins.on(.POST, .staffCoverage, use: actions.addCoverageException)
+    admins.on(.POST, .staffAccount, use: actions.setArchived)
     admins.on(.GET, .adminStaffMember, use: adminStaff.showEdit)
     admins.on(.POST, .adminStaffMember, use: adminStaff.change)
     let records = AdminRecordsController()

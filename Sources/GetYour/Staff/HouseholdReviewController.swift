@@ -92,6 +92,9 @@ struct HouseholdReviewController {
         let requestMessage: FormField
         let denyReason: FormField
         let noteBody: FormField
+        /// Admins only (nil otherwise): close or reopen the resident's account.
+        let accountURL: String?
+        let archived: Bool
         /// Admins only (nil otherwise): the coverage exception form.
         let coverageURL: String?
         let coverageFlag: FormField
@@ -106,7 +109,9 @@ struct HouseholdReviewController {
         return try await render(request, FormErrors(), typed: [:], notice: notice, status: .ok)
     }
 
-    static let notices: Set<String> = ["verified", "requested", "denied", "note", "accepted", "rejected", "coverage"]
+    static let notices: Set<String> = [
+        "verified", "requested", "denied", "note", "accepted", "rejected", "coverage", "archived", "restored",
+    ]
 
     /// The household named in the URL and the application to show (the current one, or
     /// `?application=` for an earlier one of the same household).
@@ -250,6 +255,8 @@ struct HouseholdReviewController {
                 "message", label: "staff.request_message", hint: "staff.request_message_hint", value: typed["message"], errors: m),
             denyReason: .textarea("reason", label: "staff.deny_reason", hint: "staff.deny_reason_hint", value: typed["reason"], errors: m),
             noteBody: .textarea("body", label: "staff.note_body", hint: "staff.note_hint", value: typed["body"], errors: m),
+            accountURL: staff.role == .admin ? SiteURL.staffAccount.path(householdID.uuidString.lowercased()) : nil,
+            archived: user.archived,
             coverageURL: staff.role == .admin && application.$eligibilityAddress.id != nil
                 ? SiteURL.staffCoverage.path(householdID.uuidString.lowercased()) : nil,
             coverageFlag: .choice(

@@ -6,7 +6,8 @@ import Vapor
 /// `/staff/programs/{slug}` (P7, issue 11): the verified households that applied to one benefit
 /// program, by status (applied, enrolled, declined) with counts, 50 a page, oldest application
 /// first; the coordinator enrolls or declines one household or many, and downloads the list as
-/// CSV. Two SQL statements per page whatever the number of rows.
+/// CSV. The list itself is two SQL statements (the counts and the page) whatever the number of
+/// rows.
 struct ProgramListController {
     static let pageSize = 50
     static let tabs: [EnrollmentStatus] = [.applied, .enrolled, .declined]

@@ -118,6 +118,17 @@ struct StaffActionsController {
         return back(request, household: try household.requireID(), done: "coverage")
     }
 
+    /// POST `/staff/households/{id}/account` (admins): `archived` = `yes` closes the resident's
+    /// account, `no` reopens it.
+    func setArchived(_ request: Request) async throws -> Response {
+        let (household, user, _, _) = try await HouseholdReviewController.load(request)
+        let choice = text(request, "archived")
+        guard ["yes", "no"].contains(choice) else { throw Abort(.badRequest) }
+        try await StaffDecisions(request: request).setArchived(
+            choice == "yes", user: try user.requireID(), householdID: try household.requireID())
+        return back(request, household: try household.requireID(), done: choice == "yes" ? "archived" : "restored")
+    }
+
     /// The coverage flags any benefit program requires: the ones an exception can grant.
     static func coverageFlags(_ request: Request) async throws -> [String] {
         Set(try await BenefitProgram.query(on: request.db(.primary)).all().flatMap(\.requires)).sorted()

@@ -174,6 +174,17 @@ struct StaffDecisions {
         }
     }
 
+    /// Closes or reopens a resident's account (admins). A closed account cannot sign in and is
+    /// signed out at once; nothing is deleted (that is the data-rights work).
+    func setArchived(_ archived: Bool, user userID: UUID, householdID: UUID) async throws {
+        guard try request.currentUser.role == .admin else { throw Abort(.forbidden) }
+        try await decision { db in
+            try await User.query(on: db).filter(\.$id == userID).filter(\.$role == .resident).set(\.$archived, to: archived).update()
+            if archived { try await StoredSession.deleteAll(for: userID, on: db) }
+            try await request.audit(archived ? .accountArchived : .accountRestored, .init(household: householdID, user: userID), on: db)
+        }
+    }
+
     func addNote(householdID: UUID, body: String) async throws {
         let user = try request.currentUser
         try await decision { db in

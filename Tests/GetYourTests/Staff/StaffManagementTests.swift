@@ -128,3 +128,34 @@ struct CoverageExceptionTests {
         }
     }
 }
+
+@Suite("Admins close and reopen residents' accounts (P7, issue 11)")
+struct ResidentAccountTests {
+    @Test func aClosedAccountIsSignedOutCannotSignInAndCanBeReopened() async throws {
+        try await TestApp.run { app in
+            let scene = try await StaffScene.make(app)
+            let path = scene.householdURL + "/account"
+            try await scene.staff.get(scene.householdURL)
+            #expect(try await scene.staff.post(path, [("archived", "yes")]).status == .forbidden)  // verifiers may not
+
+            try await makeStaff(app, role: .admin, email: "admin@city.example")
+            let admin = Browser(app)
+            try await admin.signInStaff(email: "admin@city.example")
+            try await admin.get(scene.householdURL)
+            let closed = try await admin.post(path, [("archived", "yes")])
+            #expect(closed.headers.first(name: .location) == scene.householdURL + "?done=archived")
+            #expect(try await scene.resident.get("/dashboard").status != .ok)  // signed out at once
+            let again = try await Browser(app).signIn(email: "maria.lopez@example.com", password: "amber kettle meadow stone")
+            #expect(again.status == .forbidden && again.text.contains("This account has been closed"))
+            #expect(again.text.contains("getyour@city.example"))
+            #expect(try await admin.get(scene.householdURL).text.contains("This account is closed"))
+
+            try await admin.post(path, [("archived", "no")])
+            let back = try await Browser(app).signIn(email: "maria.lopez@example.com", password: "amber kettle meadow stone")
+            #expect(back.status == .seeOther)
+            let actions = try await AuditEvent.query(on: app.db(.primary)).filter(\.$action ~~ ["account.archived", "account.restored"])
+                .all()
+            #expect(actions.count == 2)
+        }
+    }
+}
