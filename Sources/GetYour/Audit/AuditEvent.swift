@@ -30,6 +30,7 @@ final class AuditEvent: Model, @unchecked Sendable {
         case staffInvited = "staff.invited"
         case coverageException = "household.coverage_exception"
         case accountArchived = "account.archived"
+        case coverageRefreshed = "household.coverage_refreshed"
         case accountRestored = "account.restored"
         case staffChanged = "staff.changed"
         case staffDeactivated = "staff.deactivated"

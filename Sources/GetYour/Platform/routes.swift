@@ -116,6 +116,7 @@ func routes(_ app: Application) throws {
     admins.on(.POST, .adminStaff, use: adminStaff.invite)
     admins.on(.POST, .staffCoverage, use: actions.addCoverageException)
     admins.on(.POST, .staffAccount, use: actions.setArchived)
+    admins.on(.POST, .staffCoverageRefresh, use: actions.refreshCoverage)
     admins.on(.GET, .adminStaffMember, use: adminStaff.showEdit)
     admins.on(.POST, .adminStaffMember, use: adminStaff.change)
     let records = AdminRecordsController()

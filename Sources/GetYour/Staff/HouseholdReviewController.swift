@@ -97,6 +97,7 @@ struct HouseholdReviewController {
         let archived: Bool
         /// Admins only (nil otherwise): the coverage exception form.
         let coverageURL: String?
+        let refreshCoverageURL: String?
         let coverageFlag: FormField
         let coverageReason: FormField
         let rejectReasons: [FormField.Option]
@@ -259,6 +260,8 @@ struct HouseholdReviewController {
             archived: user.archived,
             coverageURL: staff.role == .admin && application.$eligibilityAddress.id != nil
                 ? SiteURL.staffCoverage.path(householdID.uuidString.lowercased()) : nil,
+            refreshCoverageURL: staff.role == .admin && application.$eligibilityAddress.id != nil
+                ? SiteURL.staffCoverageRefresh.path(householdID.uuidString.lowercased()) : nil,
             coverageFlag: .choice(
                 "flag", label: "staff.coverage_flag",
                 options: try await StaffActionsController.coverageFlags(request).map { ($0, "coverage.\($0)") },

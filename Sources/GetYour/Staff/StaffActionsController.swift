@@ -118,6 +118,24 @@ struct StaffActionsController {
         return back(request, household: try household.requireID(), done: "coverage")
     }
 
+    /// POST `/staff/households/{id}/coverage/refresh` (admins): asks the address service again
+    /// for the home address's coverage (a GIS layer was corrected, a new building was added).
+    /// Exceptions stay as they are; an address the service no longer finds keeps what it had.
+    func refreshCoverage(_ request: Request) async throws -> Response {
+        let (household, _, _, application) = try await HouseholdReviewController.load(request)
+        guard let addressID = application.$eligibilityAddress.id,
+            let address = try await Address.find(addressID, on: request.db(.primary))
+        else { throw Abort(.conflict) }
+        let input = AddressInput(street: address.street, unit: address.unit, city: address.city, state: address.state, zip: address.zip)
+        let found: Set<String>?
+        switch try await request.application.addressVerifier.verify(input) {
+        case .exact(let verified), .suggestion(let verified): found = verified.coverage
+        case .notFound: found = nil
+        }
+        try await StaffDecisions(request: request).refreshCoverage(householdID: try household.requireID(), addressID: addressID, to: found)
+        return back(request, household: try household.requireID(), done: found == nil ? "coverage_not_found" : "coverage_refreshed")
+    }
+
     /// POST `/staff/households/{id}/account` (admins): `archived` = `yes` closes the resident's
     /// account, `no` reopens it.
     func setArchived(_ request: Request) async throws -> Response {

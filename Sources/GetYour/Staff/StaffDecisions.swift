@@ -174,6 +174,18 @@ struct StaffDecisions {
         }
     }
 
+    /// Stores the coverage the address service found again (nil: not found, nothing changes
+    /// but the audit trail).
+    func refreshCoverage(householdID: UUID, addressID: UUID, to flags: Set<String>?) async throws {
+        guard try request.currentUser.role == .admin else { throw Abort(.forbidden) }
+        try await decision { db in
+            if let flags {
+                try await Address.query(on: db).filter(\.$id == addressID).set(\.$coverage, to: flags.sorted()).update()
+            }
+            try await request.audit(.coverageRefreshed, .init(household: householdID), on: db)
+        }
+    }
+
     /// Closes or reopens a resident's account (admins). A closed account cannot sign in and is
     /// signed out at once; nothing is deleted (that is the data-rights work).
     func setArchived(_ archived: Bool, user userID: UUID, householdID: UUID) async throws {

@@ -159,3 +159,31 @@ struct ResidentAccountTests {
         }
     }
 }
+
+@Suite("Admins look up an address's coverage again (P5, issue 11)")
+struct CoverageRefreshTests {
+    @Test func theLookupRunsAgainAndKeepsExceptions() async throws {
+        try await TestApp.run { app in
+            let scene = try await StaffScene.make(app)
+            let application = try await scene.reload(app)
+            let address = try #require(try await Address.find(application.$eligibilityAddress.id, on: app.db(.primary)))
+            let original = address.coverage
+            #expect(!original.isEmpty)
+            // As if the coverage layer had missed the address when the resident applied.
+            address.coverage = []
+            address.coverageExceptions = ["city_covered"]
+            try await address.update(on: app.db(.primary))
+            try await makeStaff(app, role: .admin, email: "admin@city.example")
+            let admin = Browser(app)
+            try await admin.signInStaff(email: "admin@city.example")
+            try await admin.get(scene.householdURL)
+            let done = try await admin.post(scene.householdURL + "/coverage/refresh")
+            #expect(done.headers.first(name: .location) == scene.householdURL + "?done=coverage_refreshed")
+            let after = try #require(try await Address.find(address.id, on: app.db(.primary)))
+            #expect(after.coverage == original && after.coverageExceptions == ["city_covered"])
+            #expect(try await AuditEvent.query(on: app.db(.primary)).filter(\.$action == "household.coverage_refreshed").count() == 1)
+            try await scene.staff.get(scene.householdURL)
+            #expect(try await scene.staff.post(scene.householdURL + "/coverage/refresh").status == .forbidden)
+        }
+    }
+}

@@ -64,6 +64,7 @@ public enum SiteURL: String, CaseIterable, Sendable {
     case staffDeny = "/staff/applications/:id/deny"
     case staffNotes = "/staff/households/:id/notes"
     case staffCoverage = "/staff/households/:id/coverage"
+    case staffCoverageRefresh = "/staff/households/:id/coverage/refresh"
     case staffAccount = "/staff/households/:id/account"
     case twoFactorSetup = "/staff/two-factor/setup"
     case recoveryCodes = "/staff/two-factor/recovery-codes"
