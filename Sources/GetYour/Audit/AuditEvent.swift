@@ -31,6 +31,7 @@ final class AuditEvent: Model, @unchecked Sendable {
         case coverageException = "household.coverage_exception"
         case accountArchived = "account.archived"
         case coverageRefreshed = "household.coverage_refreshed"
+        case coverageExceptionRemoved = "household.coverage_exception_removed"
         case accountRestored = "account.restored"
         case staffChanged = "staff.changed"
         case staffDeactivated = "staff.deactivated"

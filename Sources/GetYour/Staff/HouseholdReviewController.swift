@@ -35,6 +35,8 @@ struct HouseholdReviewController {
         let lines: [String]
         let verifiedKey: String
         let coverage: String
+        /// Exceptions an admin granted, each with its label (for the remove buttons).
+        let exceptions: [FormField.Option]
     }
 
     struct Line: Encodable {
@@ -162,7 +164,8 @@ struct HouseholdReviewController {
                 + address.coverageExceptions.map { t("coverage.\($0)") + " (" + t("staff.exception") + ")" }
             return AddressView(
                 lines: address.lines, verifiedKey: address.verified ? "staff.address_verified" : "staff.address_as_typed",
-                coverage: flags.isEmpty ? t("staff.coverage_none") : flags.joined(separator: ", "))
+                coverage: flags.isEmpty ? t("staff.coverage_none") : flags.joined(separator: ", "),
+                exceptions: address.coverageExceptions.map { FormField.Option(value: $0, label: t("coverage.\($0)"), checked: false) })
         }
         let today = request.today
         let members = checklist.members.map { member in

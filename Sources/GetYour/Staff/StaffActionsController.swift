@@ -97,10 +97,19 @@ struct StaffActionsController {
     }
 
     /// POST `/staff/households/{id}/coverage` (admins): `flag` (a coverage flag a program
-    /// requires) and `reason` (required).
+    /// requires) and `reason` (required) add an exception; `flag` with `remove=yes` takes one
+    /// away.
     func addCoverageException(_ request: Request) async throws -> Response {
         let (household, _, _, application) = try await HouseholdReviewController.load(request)
         let flag = text(request, "flag"), reason = text(request, "reason")
+        if text(request, "remove") == "yes" {
+            guard let addressID = application.$eligibilityAddress.id else { throw Abort(.conflict) }
+            let messages = request.application.messages, language = request.language
+            let note = messages.text("staff.coverage_removed_note", language, [messages.text("coverage.\(flag)", language)])
+            try await StaffDecisions(request: request).removeCoverageException(
+                householdID: try household.requireID(), addressID: addressID, flag: flag, note: note)
+            return back(request, household: try household.requireID(), done: "coverage_removed")
+        }
         var errors = FormErrors()
         if !(try await Self.coverageFlags(request)).contains(flag) { errors.add("flag", "staff.error.coverage_flag") }
         // Shown as `coverage_reason`: the deny form on the same page has its own `reason`.

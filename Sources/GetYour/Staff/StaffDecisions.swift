@@ -174,6 +174,21 @@ struct StaffDecisions {
         }
     }
 
+    /// Takes an exception away again (an admin's mistake, or the layer now covers the address).
+    func removeCoverageException(householdID: UUID, addressID: UUID, flag: String, note: String) async throws {
+        guard try request.currentUser.role == .admin else { throw Abort(.forbidden) }
+        let user = try request.currentUser
+        try await decision { db in
+            guard let address = try await Address.find(addressID, on: db), address.coverageExceptions.contains(flag) else {
+                throw Abort(.notFound)
+            }
+            address.coverageExceptions.removeAll { $0 == flag }
+            try await address.update(on: db)
+            try await StaffNote(householdID: householdID, authorID: try user.requireID(), body: note, at: now).create(on: db)
+            try await request.audit(.coverageExceptionRemoved, .init(household: householdID), on: db)
+        }
+    }
+
     /// Stores the coverage the address service found again (nil: not found, nothing changes
     /// but the audit trail).
     func refreshCoverage(householdID: UUID, addressID: UUID, to flags: Set<String>?) async throws {

@@ -221,7 +221,7 @@ struct NotificationTests {
     @Test func sendGridGetsExactlyTheDocumentedRequest() async throws {
         try await ProviderStub.with { stub, app in
             let settings = app.settings.notifications
-            let mailer = SendGridMailer(settings: settings, client: app.client, timeout: .seconds(1))
+            let mailer = SendGridMailer(settings: settings, client: app.client, timeout: .seconds(3))
             let email = OutgoingEmail(to: "ana@example.com", subject: "Hola", text: "Texto", html: "<p>Texto</p>", kind: "welcome")
             try await mailer.send(email)
             let request = try #require(stub.recorded().first)
@@ -249,7 +249,7 @@ struct NotificationTests {
                 stub.script.withLock { $0 = [status] }
                 await #expect(throws: expected) { try await mailer.send(email) }
             }
-            stub.delay.withLock { $0 = 2.5 }
+            stub.delay.withLock { $0 = 6 }  // longer than the 3-second time-out, even on a busy machine
             await #expect(throws: DeliveryError.transient("timeout")) { try await mailer.send(email) }
             stub.delay.withLock { $0 = 0 }
             await #expect(throws: DeliveryError.permanent("invalid_address")) {
@@ -260,7 +260,7 @@ struct NotificationTests {
 
     @Test func twilioGetsExactlyTheDocumentedRequest() async throws {
         try await ProviderStub.with { stub, app in
-            let texter = TwilioTexter(settings: app.settings.notifications, client: app.client, timeout: .seconds(1))
+            let texter = TwilioTexter(settings: app.settings.notifications, client: app.client, timeout: .seconds(10))
             try await texter.send(OutgoingText(to: "(970) 555-0142", body: "Get-Your: hola & adiós", kind: "welcome"))
             let request = try #require(stub.recorded().first)
             #expect(request.method == "POST" && request.path == "/2010-04-01/Accounts/ACtest/Messages.json")
@@ -366,7 +366,7 @@ struct NotificationTests {
             try await app.outbox(on: app.db(.primary)).enqueueEmail(
                 .verified, to: "not-an-address", language: .en, user: user.id, household: scene.application.$household.id,
                 data: MessageData(name: "Maria"))
-            app.mailer = SendGridMailer(settings: app.settings.notifications, client: app.client, timeout: .seconds(1))
+            app.mailer = SendGridMailer(settings: app.settings.notifications, client: app.client, timeout: .seconds(10))
             #expect(try await OutboxWorker(app: app).run().failed == 1)
             let page = try await scene.staff.get(scene.householdURL)
             for text in ["Messages to the household", "Application received", "Text message", "Sent", "Failed", "invalid_address"] {

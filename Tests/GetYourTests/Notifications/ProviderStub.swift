@@ -61,7 +61,7 @@ final class ProviderStub: Sendable {
             variables: TestApp.serviceSettings.merging([
                 "GETYOUR_NOTIFICATIONS_EMAIL_BACKEND": "sendgrid", "GETYOUR_NOTIFICATIONS_SENDGRID_URL": base,
                 "GETYOUR_NOTIFICATIONS_SMS_BACKEND": "twilio", "GETYOUR_NOTIFICATIONS_TWILIO_URL": base,
-                "GETYOUR_NOTIFICATIONS_HTTP_TIMEOUT_SECONDS": "1",
+                "GETYOUR_NOTIFICATIONS_HTTP_TIMEOUT_SECONDS": "10",
                 "GETYOUR_NOTIFICATIONS_REPLY_TO": "help@city.example", "GETYOUR_NOTIFICATIONS_FROM_NAME": "City of Example",
             ]) { $1 }.merging(extra) { $1 })
     }

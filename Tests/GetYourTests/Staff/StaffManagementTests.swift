@@ -125,6 +125,13 @@ struct CoverageExceptionTests {
             #expect(after.text.contains("Coverage exception added: city utilities. Reason: New building, not in the GIS layer yet."))
             let audit = try await AuditEvent.query(on: app.db(.primary)).filter(\.$action == "household.coverage_exception").all()
             #expect(audit.count == 1 && audit.first?.householdID == application.$household.id)
+
+            // And taken away again, with a note.
+            #expect(after.text.contains("Remove the exception: city utilities"))
+            let removed = try await admin.post(path, [("flag", "city_covered"), ("remove", "yes")])
+            #expect(removed.headers.first(name: .location) == scene.householdURL + "?done=coverage_removed")
+            #expect(try await Address.find(address.id, on: app.db(.primary))?.coverageExceptions == [])
+            #expect(try await admin.get(scene.householdURL).text.contains("Coverage exception removed: city utilities."))
         }
     }
 }
