@@ -309,6 +309,8 @@ class Journey:
         self.go("/staff/admin/staff")
         self.submit("form[action='/staff/admin/staff']")
         self.check("staff-admin-invite-errors", "Enter an email address")
+        self.go("/staff/messages/failed")
+        self.check("staff-failed-messages", "Messages that could not be delivered")
         self.go("/staff/feedback")
         self.check("staff-feedback", "Clear and quick")
         self.go("/staff/audit")
