@@ -35,6 +35,14 @@ final class AuditEvent: Model, @unchecked Sendable {
         case accountRestored = "account.restored"
         case staffChanged = "staff.changed"
         case staffDeactivated = "staff.deactivated"
+        case programCreated = "program.created"
+        case programChanged = "program.changed"
+        case programDeactivated = "program.deactivated"
+        case eligibilityProgramCreated = "eligibility_program.created"
+        case eligibilityProgramChanged = "eligibility_program.changed"
+        case eligibilityProgramDeactivated = "eligibility_program.deactivated"
+        case referenceDataReset = "reference_data.reset"
+        case documentReplaced = "document.replaced"
     }
 
     @ID(custom: "id", generatedBy: .database) var id: Int?

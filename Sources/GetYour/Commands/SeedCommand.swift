@@ -2,35 +2,47 @@ import Eligibility
 import Fluent
 import Vapor
 
-/// `getyour seed`: loads `settings/programs.toml` idempotently (P12). Running it twice
-/// changes nothing; after editing the file it updates text and thresholds. It never
-/// deletes a program: households may reference it (deactivate it in the file instead).
+/// `getyour seed`: loads `settings/programs.toml` (P12). It adds the programs the database
+/// does not have yet and leaves every existing one as it is, because admins change programs
+/// in `/staff/admin/programs`; running it twice changes nothing. `--reset` overwrites the
+/// existing programs' texts and thresholds with the file's (audited). It never deletes a
+/// program: households may reference it (deactivate it instead).
 struct SeedCommand: AsyncCommand {
-    struct Signature: CommandSignature {}
+    struct Signature: CommandSignature {
+        @Flag(name: "reset", help: "Also overwrite existing programs with the file's values, undoing admins' changes.")
+        var reset: Bool
+    }
 
-    var help: String { "Loads the reference data (eligibility and benefit programs) from settings/programs.toml." }
+    var help: String {
+        "Adds the programs in settings/programs.toml that the database does not have yet; existing programs are kept as admins left them unless --reset is given."
+    }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let summary = try await ReferenceDataLoader.load(context.application)
+        let summary = try await ReferenceDataLoader.load(context.application, reset: signature.reset)
         context.console.print(summary)
     }
 }
 
 extension Application {
-    /// Loads `settings/programs.toml` (what `getyour seed` does).
+    /// Loads `settings/programs.toml` (what `getyour seed` does; `reset` as `--reset`).
     @discardableResult
-    public func seedReferenceData() async throws -> String { try await ReferenceDataLoader.load(self) }
+    public func seedReferenceData(reset: Bool = false) async throws -> String { try await ReferenceDataLoader.load(self, reset: reset) }
 }
 
 enum ReferenceDataLoader {
-    /// Upserts every program from the file; returns a one-line summary.
-    static func load(_ app: Application) async throws -> String {
+    /// Adds every program missing from the database; with `reset`, also overwrites the
+    /// existing ones. Returns a one-line summary.
+    static func load(_ app: Application, reset: Bool = false) async throws -> String {
         let data = try ReferenceData.load(from: app.settings.paths.settings.appendingPathComponent("programs.toml"))
-        let (created, updated) = try await app.db(.primary).writeTransaction { db -> (Int, Int) in
-            var created = 0, updated = 0
+        let (created, updated, kept) = try await app.db(.primary).writeTransaction { db -> (Int, Int, Int) in
+            var created = 0, updated = 0, kept = 0
             for entry in data.eligibility_programs {
                 let program = try await EligibilityProgram.query(on: db).filter(\.$slug == entry.slug).first() ?? EligibilityProgram()
                 let isNew = program.id == nil
+                if !isNew, !reset {
+                    kept += 1
+                    continue
+                }
                 let before = isNew ? "" : Self.signature(program)
                 program.slug = entry.slug
                 program.amiLevel = IncomeLevel(entry.ami_level)!.hundredths
@@ -46,6 +58,10 @@ enum ReferenceDataLoader {
             for entry in data.benefit_programs {
                 let program = try await BenefitProgram.query(on: db).filter(\.$slug == entry.slug).first() ?? BenefitProgram()
                 let isNew = program.id == nil
+                if !isNew, !reset {
+                    kept += 1
+                    continue
+                }
                 let before = isNew ? "" : Self.signature(program)
                 program.slug = entry.slug
                 program.ceiling = IncomeLevel(entry.ceiling)!.hundredths
@@ -67,9 +83,16 @@ enum ReferenceDataLoader {
                 if isNew { created += 1 } else if Self.signature(program) != before { updated += 1 }
                 try await program.save(on: db)
             }
-            return (created, updated)
+            if reset, updated > 0 {
+                try await AuditEvent(
+                    actorID: "operator", actorRole: "operator", action: .referenceDataReset, subject: .init(), requestID: "command-line",
+                    at: app.clock.now()
+                ).create(on: db)
+            }
+            return (created, updated, kept)
         }
-        return "Reference data loaded: \(created) created, \(updated) updated."
+        if reset { return "Reference data loaded: \(created) created, \(updated) reset from the file." }
+        return "Reference data loaded: \(created) created, \(kept) already present and kept as they are (--reset overwrites them)."
     }
 
     /// Every stored value of a fetched row, to tell whether the file changed it.

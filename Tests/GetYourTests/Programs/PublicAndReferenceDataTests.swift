@@ -74,11 +74,15 @@ struct ReferenceDataTests {
             #expect(before.count == 9)
             try await runCommand(app, "seed")
             #expect(try await snapshot(app) == before)
-            #expect(try await app.seedReferenceData() == "Reference data loaded: 0 created, 0 updated.")
+            #expect(
+                try await app.seedReferenceData()
+                    == "Reference data loaded: 0 created, 9 already present and kept as they are (--reset overwrites them).")
+            #expect(try await app.seedReferenceData(reset: true) == "Reference data loaded: 0 created, 0 reset from the file.")
+            #expect(try await snapshot(app) == before)
         }
     }
 
-    @Test func editingTheFileUpdatesTextAndThresholdsAndNeverDeletes() async throws {
+    @Test func resetFromAnEditedFileUpdatesTextAndThresholdsAndNeverDeletes() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("seed-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("settings"), withIntermediateDirectories: true)
         for item in ["local.toml", "messages", "addresses.csv", "common-passwords.txt"] {
@@ -98,7 +102,10 @@ struct ReferenceDataTests {
             let next = text.range(of: "[[benefit_programs]]", range: groceryStart.upperBound..<text.endIndex)!
             text.removeSubrange(groceryStart.lowerBound..<next.lowerBound)
             try text.write(to: root.appendingPathComponent("settings/programs.toml"), atomically: true, encoding: .utf8)
-            #expect(try await app.seedReferenceData() == "Reference data loaded: 0 created, 1 updated.")
+            // Without --reset the database keeps what it has (admins edit programs in the app).
+            _ = try await app.seedReferenceData()
+            #expect(try await BenefitProgram.find(recreation.id, on: app.db(.primary))?.ceiling == 40)
+            #expect(try await app.seedReferenceData(reset: true) == "Reference data loaded: 0 created, 1 reset from the file.")
             let updated = try #require(try await BenefitProgram.find(recreation.id, on: app.db(.primary)))
             #expect(updated.ceiling == 50 && updated.nameEN == "Recreation Discount")
             #expect(try await BenefitProgram.query(on: app.db(.primary)).filter(\.$slug == "grocery").count() == 1)

@@ -30,6 +30,11 @@ public struct Messages: Sendable {
 
     public func has(_ key: String) -> Bool { table[.en]?[key] != nil }
 
+    /// The English keys that start with `prefix`, with the prefix removed.
+    public func keys(under prefix: String) -> [String] {
+        (table[.en] ?? [:]).keys.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }.sorted()
+    }
+
     /// Keys present in some language but missing from another, for the completeness test.
     public func keysMissing(in language: Language) -> Set<String> {
         let all = table.values.reduce(into: Set<String>()) { $0.formUnion($1.keys) }

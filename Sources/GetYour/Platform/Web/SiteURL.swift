@@ -77,6 +77,9 @@ public enum SiteURL: String, CaseIterable, Sendable {
     case staffProgramExport = "/staff/programs/:slug/export.csv"
     case adminStaffResetTwoFactor = "/staff/admin/staff/:id/two-factor/reset"
     case adminStaffMember = "/staff/admin/staff/:id"
+    case adminPrograms = "/staff/admin/programs"
+    case adminProgramNew = "/staff/admin/programs/:kind/new"
+    case adminProgram = "/staff/admin/programs/:kind/:slug"
 
     /// The pattern with `:name` placeholders, as registered with the router.
     public var pattern: String { rawValue }
