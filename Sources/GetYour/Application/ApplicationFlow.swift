@@ -87,6 +87,9 @@ struct ApplicationFlow {
     func advance(_ application: ApplicationRecord, past step: Step, returnToReview: Bool, on db: any Database) async throws -> Response {
         application.furthestStep = application.graph.completing(step).furthest
         try await application.save(on: db)
+        if application.kind == .initial {
+            request.application.recordEvent(.stepCompleted, household: application.$household.id, detail: step.rawValue)
+        }
         let target: Step = returnToReview && application.graph.isReachable(.review) ? .review : (step.next ?? .review)
         return request.redirect(to: Self.url(for: target), redirectType: .normal)
     }

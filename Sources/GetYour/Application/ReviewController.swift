@@ -52,19 +52,24 @@ struct ReviewController {
         let db = request.db(.primary)
         let now = request.application.clock.now()
         let user = try request.currentUser, reference = Self.newReference(), app = request.application
-        try await db.writeTransaction { db in
+        let moved = try await db.writeTransaction { db -> Bool in
             // Only a draft moves to submitted, so a second POST racing this one changes nothing
             // (and queues no second welcome).
             let moved = try await (db as! any SQLDatabase).update(ApplicationRecord.schema)
                 .set("status", to: ApplicationRecord.Status.submitted.rawValue).set("submitted_at", to: now).set("reference", to: reference)
                 .where("id", .equal, try draft.requireID()).where("status", .equal, ApplicationRecord.Status.draft.rawValue)
                 .returning("id").all()
-            guard !moved.isEmpty else { return }
+            guard !moved.isEmpty else { return false }
             try await Household.query(on: db).filter(\.$id == draft.$household.id).set(\.$currentApplicationID, to: draft.id)
                 .set(\.$changedAt, to: now).update()
             try await app.outbox(on: db).enqueue(
                 .welcome, to: user, household: draft.$household.id,
                 data: MessageData(name: user.firstName, link: app.link(to: .dashboard), reference: reference))
+            return true
+        }
+        if moved {
+            app.recordEvent(
+                draft.kind == .renewal ? .renewalSubmitted : .submitted, household: draft.$household.id, detail: draft.kind.rawValue)
         }
         request.application.queueCounts.invalidate()
         try await request.application.submissionHooks.run(for: draft.requireID(), on: request)

@@ -125,6 +125,7 @@ func routes(_ app: Application) throws {
     admins.on(.POST, .adminProgramNew, use: adminPrograms.create)
     admins.on(.GET, .adminProgram, use: adminPrograms.showEdit)
     admins.on(.POST, .adminProgram, use: adminPrograms.change)
+    admins.on(.GET, .staffAnalytics, use: AnalyticsController().show)
     let records = AdminRecordsController()
     admins.on(.GET, .staffFeedback, use: records.feedback)
     admins.on(.GET, .staffAudit, use: records.audit)

@@ -67,6 +67,7 @@ struct ProgramDecisions {
         let actor = StaffDecisions.actor(user.role)
         let app = request.application, programID = try program.requireID(), now = app.clock.now()
         let dates = RenewalDates(timeZone: Request.cityTimeZone)
+        let events = PendingEvents()
         try await request.db(.primary).writeTransaction { db in
             let enrollments = try await Enrollment.query(on: db).filter(\.$program.$id == programID)
                 .filter(\.$household.$id ~~ households).all()
@@ -104,6 +105,7 @@ struct ProgramDecisions {
                 guard !changed.isEmpty else { throw Refused(problems: [Problem(householdID: householdID, refusal: .notApplied)]) }
                 try await request.audit(
                     next == .enrolled ? .enrolled : .declined, .init(household: householdID, program: program.slug), on: db)
+                events.add(next == .enrolled ? .enrolled : .declined, household: householdID, detail: program.slug)
                 try await outbox.enqueue(next == .enrolled ? .enrolled : .declined, household: householdID) { resident in
                     MessageData(
                         name: resident.firstName, link: app.link(to: .dashboard), reason: reason ?? "",
@@ -111,6 +113,7 @@ struct ProgramDecisions {
                 }
             }
         }
+        events.record(on: app)
     }
 
     /// When each household's most recent verified application was verified.

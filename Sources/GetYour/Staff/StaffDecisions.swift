@@ -21,10 +21,13 @@ struct StaffDecisions {
     let request: Request
     var db: any Database { request.db(.primary) }
 
-    /// Runs one decision's transaction, then clears this server's queue counts.
-    private func decision(_ body: @escaping @Sendable (any Database) async throws -> Void) async throws {
-        try await db.writeTransaction(body)
+    /// Runs one decision's transaction, then clears this server's queue counts and records
+    /// the analytics events it produced (only once it has committed).
+    private func decision(_ body: @escaping @Sendable (any Database, PendingEvents) async throws -> Void) async throws {
+        let events = PendingEvents()
+        try await db.writeTransaction { db in try await body(db, events) }
         request.application.queueCounts.invalidate()
+        events.record(on: request.application)
     }
     var now: Date { request.application.clock.now() }
 
@@ -62,7 +65,7 @@ struct StaffDecisions {
     func verify(_ applicationID: UUID, revision: Int) async throws {
         try authorise(.verify)
         let user = try request.currentUser
-        try await decision { db in
+        try await decision { db, events in
             let application = try await Self.claim(applicationID, revision: revision, on: db)
             let next = try transition(application, .verify)
             let checklist = try await DocumentChecklist.load(for: application, on: db)
@@ -78,6 +81,7 @@ struct StaffDecisions {
             application.statusMessage = nil
             try await application.update(on: db)
             try await request.audit(.applicationVerified, .init(household: application.$household.id, application: applicationID), on: db)
+            events.add(.verified, household: application.$household.id, submittedAt: application.submittedAt)
             try await tell(.verified, application, on: db) { _ in MessageData() }
         }
     }
@@ -85,7 +89,7 @@ struct StaffDecisions {
     func requestInformation(_ applicationID: UUID, revision: Int, items: [String], message: String) async throws {
         try authorise(.requestInformation)
         let user = try request.currentUser
-        try await decision { db in
+        try await decision { db, events in
             let application = try await Self.claim(applicationID, revision: revision, on: db)
             application.status = try transition(application, .requestInformation)
             application.requestedItems = items
@@ -97,6 +101,7 @@ struct StaffDecisions {
                 at: now
             ).create(on: db)
             try await request.audit(.informationRequested, .init(household: application.$household.id, application: applicationID), on: db)
+            events.add(.informationRequested, household: application.$household.id)
             let checklist = try await DocumentChecklist.load(for: application, on: db)
             try await tell(.informationRequested, application, on: db, link: .respond) { language in
                 MessageData(
@@ -109,7 +114,7 @@ struct StaffDecisions {
     func deny(_ applicationID: UUID, revision: Int, reason: String) async throws {
         try authorise(.deny)
         let user = try request.currentUser
-        try await decision { db in
+        try await decision { db, events in
             let application = try await Self.claim(applicationID, revision: revision, on: db)
             application.status = try transition(application, .deny)
             application.statusMessage = reason
@@ -121,6 +126,7 @@ struct StaffDecisions {
                 applicationID: applicationID, authorRole: user.role.rawValue, authorID: user.id, kind: .denial, body: reason, at: now
             ).create(on: db)
             try await request.audit(.applicationDenied, .init(household: application.$household.id, application: applicationID), on: db)
+            events.add(.denied, household: application.$household.id)
             try await tell(.denied, application, on: db) { _ in MessageData(reason: reason) }
         }
     }
@@ -128,7 +134,7 @@ struct StaffDecisions {
     /// Accepts or rejects one file of an application that is with staff.
     func reviewDocument(_ documentID: UUID, revision: Int, accept: Bool, reason: String?, detail: String?) async throws {
         try authorise(.verify)
-        try await decision { db in
+        try await decision { db, events in
             guard let document = try await Document.find(documentID, on: db) else { throw Abort(.notFound) }
             let application = try await Self.claim(document.$application.id, revision: revision, on: db)
             guard [.submitted, .needsInfo].contains(application.status) else { throw Refusal.notAllowed }
@@ -139,6 +145,7 @@ struct StaffDecisions {
             try await request.audit(
                 accept ? .documentAccepted : .documentRejected,
                 .init(household: application.$household.id, application: application.id, document: documentID), on: db)
+            if !accept { events.add(.documentRejected, household: application.$household.id, detail: reason) }
         }
     }
 
@@ -163,7 +170,7 @@ struct StaffDecisions {
     func addCoverageException(householdID: UUID, addressID: UUID, flag: String, reason: String, note: String) async throws {
         guard try request.currentUser.role == .admin else { throw Abort(.forbidden) }
         let user = try request.currentUser
-        try await decision { db in
+        try await decision { db, _ in
             guard let address = try await Address.find(addressID, on: db) else { throw Abort(.notFound) }
             if !address.coverageExceptions.contains(flag) {
                 address.coverageExceptions.append(flag)
@@ -178,7 +185,7 @@ struct StaffDecisions {
     func removeCoverageException(householdID: UUID, addressID: UUID, flag: String, note: String) async throws {
         guard try request.currentUser.role == .admin else { throw Abort(.forbidden) }
         let user = try request.currentUser
-        try await decision { db in
+        try await decision { db, _ in
             guard let address = try await Address.find(addressID, on: db), address.coverageExceptions.contains(flag) else {
                 throw Abort(.notFound)
             }
@@ -193,7 +200,7 @@ struct StaffDecisions {
     /// but the audit trail).
     func refreshCoverage(householdID: UUID, addressID: UUID, to flags: Set<String>?) async throws {
         guard try request.currentUser.role == .admin else { throw Abort(.forbidden) }
-        try await decision { db in
+        try await decision { db, _ in
             if let flags {
                 try await Address.query(on: db).filter(\.$id == addressID).set(\.$coverage, to: flags.sorted()).update()
             }
@@ -205,7 +212,7 @@ struct StaffDecisions {
     /// signed out at once; nothing is deleted (that is the data-rights work).
     func setArchived(_ archived: Bool, user userID: UUID, householdID: UUID) async throws {
         guard try request.currentUser.role == .admin else { throw Abort(.forbidden) }
-        try await decision { db in
+        try await decision { db, _ in
             try await User.query(on: db).filter(\.$id == userID).filter(\.$role == .resident).set(\.$archived, to: archived).update()
             if archived { try await StoredSession.deleteAll(for: userID, on: db) }
             try await request.audit(archived ? .accountArchived : .accountRestored, .init(household: householdID, user: userID), on: db)
@@ -214,7 +221,7 @@ struct StaffDecisions {
 
     func addNote(householdID: UUID, body: String) async throws {
         let user = try request.currentUser
-        try await decision { db in
+        try await decision { db, _ in
             try await StaffNote(householdID: householdID, authorID: try user.requireID(), body: body, at: now).create(on: db)
             try await request.audit(.noteAdded, .init(household: householdID), on: db)
         }

@@ -78,6 +78,7 @@ public enum SiteURL: String, CaseIterable, Sendable {
     case adminStaffResetTwoFactor = "/staff/admin/staff/:id/two-factor/reset"
     case adminStaffMember = "/staff/admin/staff/:id"
     case adminPrograms = "/staff/admin/programs"
+    case staffAnalytics = "/staff/analytics"
     case adminProgramNew = "/staff/admin/programs/:kind/new"
     case adminProgram = "/staff/admin/programs/:kind/:slug"
 
