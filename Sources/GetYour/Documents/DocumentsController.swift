@@ -105,26 +105,7 @@ struct DocumentsController {
         if errors.isEmpty, storedBytes + files.reduce(0, { $0 + $1.size }) > settings.uploads.maxBytesPerApplication {
             errors.add(field, "documents.error.application_full", ["\(settings.uploads.maxBytesPerApplication / 1_048_576)"])
         }
-        var accepted: [(UploadReceiver.ReceivedFile, String)] = []
-        for file in files where errors.isEmpty {
-            let name = Self.displayName(file.originalName)
-            if file.tooLarge {
-                errors.add(field, "documents.error.too_large", [name, "\(settings.uploads.maxFileBytes / 1_048_576)"])
-            } else if file.size == 0 {
-                errors.add(field, "documents.error.empty", [name])
-            } else {
-                let type = request.application.magic.mimeType(of: file.sample)
-                if DocumentRules.allowed[type] == nil {
-                    errors.add(field, "documents.error.type", [name])
-                    request.logger.info("upload rejected", metadata: ["reason": "type", "detected": "\(type)"])
-                } else if !DocumentRules.looksComplete(type: type, file: file.temporary, size: file.size) {
-                    errors.add(field, "documents.error.damaged", [name])
-                    request.logger.info("upload rejected", metadata: ["reason": "incomplete", "detected": "\(type)"])
-                } else {
-                    accepted.append((file, type))
-                }
-            }
-        }
+        let accepted = errors.isEmpty ? Self.vet(files, field: field, request: request, errors: &errors) : []
         guard errors.isEmpty else { return try await renderFor(request, draft, errors) }
 
         // Move the files into the store, then write their rows in one transaction; if the
@@ -170,6 +151,36 @@ struct DocumentsController {
         }
         let suffix = receiver.fields["return_to"] == "review" ? "&return=review" : ""
         return request.redirect(to: SiteURL.documents.path() + "?uploaded=\(accepted.count)\(suffix)#\(item.key)", redirectType: .normal)
+    }
+
+    /// The files whose content passes the checks (P6: size, not empty, a type libmagic
+    /// recognises as allowed, not truncated), each with its detected type; the first problem
+    /// is added to `errors` under `field`.
+    static func vet(_ files: [UploadReceiver.ReceivedFile], field: String, request: Request, errors: inout FormErrors)
+        -> [(UploadReceiver.ReceivedFile, String)]
+    {
+        let maxBytes = request.application.settings.uploads.maxFileBytes
+        var accepted: [(UploadReceiver.ReceivedFile, String)] = []
+        for file in files where errors.isEmpty {
+            let name = displayName(file.originalName)
+            if file.tooLarge {
+                errors.add(field, "documents.error.too_large", [name, "\(maxBytes / 1_048_576)"])
+            } else if file.size == 0 {
+                errors.add(field, "documents.error.empty", [name])
+            } else {
+                let type = request.application.magic.mimeType(of: file.sample)
+                if DocumentRules.allowed[type] == nil {
+                    errors.add(field, "documents.error.type", [name])
+                    request.logger.info("upload rejected", metadata: ["reason": "type", "detected": "\(type)"])
+                } else if !DocumentRules.looksComplete(type: type, file: file.temporary, size: file.size) {
+                    errors.add(field, "documents.error.damaged", [name])
+                    request.logger.info("upload rejected", metadata: ["reason": "incomplete", "detected": "\(type)"])
+                } else {
+                    accepted.append((file, type))
+                }
+            }
+        }
+        return accepted
     }
 
     /// Removes an upload: any file of the draft; while answering a request for information,

@@ -115,6 +115,9 @@ func routes(_ app: Application) throws {
     admins.on(.POST, .adminStaffResetTwoFactor, use: adminStaff.resetTwoFactor)
     admins.on(.POST, .adminStaff, use: adminStaff.invite)
     admins.on(.POST, .staffCoverage, use: actions.addCoverageException)
+    // Streamed to disk as it arrives; the handler checks the CSRF field itself (P6).
+    admins.on(.POST, .staffDocumentReplace, body: .stream, use: DocumentReplacement().replace)
+        .userInfo[CSRF.checkedByHandler] = true
     admins.on(.POST, .staffAccount, use: actions.setArchived)
     admins.on(.POST, .staffCoverageRefresh, use: actions.refreshCoverage)
     admins.on(.GET, .adminStaffMember, use: adminStaff.showEdit)

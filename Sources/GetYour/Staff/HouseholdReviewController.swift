@@ -21,6 +21,9 @@ struct HouseholdReviewController {
         let stateKey: String
         let reason: String?
         let reviewURL: String
+        /// Admins, while the application is with staff: replace the file for the resident.
+        let replaceURL: String?
+        let replaceError: String?
     }
 
     struct ItemView: Encodable {
@@ -113,7 +116,7 @@ struct HouseholdReviewController {
     }
 
     static let notices: Set<String> = [
-        "verified", "requested", "denied", "note", "accepted", "rejected", "coverage", "archived", "restored",
+        "verified", "requested", "denied", "note", "accepted", "rejected", "coverage", "archived", "restored", "replaced",
     ]
 
     /// The household named in the URL and the application to show (the current one, or
@@ -175,6 +178,9 @@ struct HouseholdReviewController {
                 value: "\(member.birthdate) — \(age)")
         }
         let level = application.noPrograms ? nil : IncomeLevel.household(selectedProgramLevels: checklist.programs.map(\.level))
+        let m = errors.resolved(request)
+        let mayReplace =
+            staff.role == .admin && application.id == applications.last?.id && [.submitted, .needsInfo].contains(application.status)
         let items = checklist.items.map { item in
             ItemView(
                 key: item.key, title: item.title(messages, language),
@@ -188,7 +194,9 @@ struct HouseholdReviewController {
                             && document.mimeType != "image/heif",
                         isPDF: document.mimeType == "application/pdf", stateKey: "staff.document.\(document.reviewState.rawValue)",
                         reason: document.rejectionText(messages, language),
-                        reviewURL: SiteURL.staffDocumentReview.path(document.id!.uuidString))
+                        reviewURL: SiteURL.staffDocumentReview.path(document.id!.uuidString),
+                        replaceURL: mayReplace ? SiteURL.staffDocumentReplace.path(document.id!.uuidString) : nil,
+                        replaceError: m["replace-" + document.id!.uuidString])
                 }, hasFiles: !item.documents.isEmpty, requested: application.requestedItems.contains(item.key))
         }
         let isCurrent = application.id == applications.last?.id
@@ -197,7 +205,6 @@ struct HouseholdReviewController {
         let requestable =
             checklist.items.map { ($0.key, $0.title(messages, language)) }
             + (checklist.item(DocumentChecklist.otherKey) == nil ? [(DocumentChecklist.otherKey, t("documents.other"))] : [])
-        let m = errors.resolved(request)
         let selectedItems = Set((typed["items"] ?? "").split(separator: ",").map(String.init))
 
         let page = Page(

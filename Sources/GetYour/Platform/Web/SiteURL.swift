@@ -79,6 +79,7 @@ public enum SiteURL: String, CaseIterable, Sendable {
     case adminStaffMember = "/staff/admin/staff/:id"
     case adminPrograms = "/staff/admin/programs"
     case staffAnalytics = "/staff/analytics"
+    case staffDocumentReplace = "/staff/documents/:id/replace"
     case adminProgramNew = "/staff/admin/programs/:kind/new"
     case adminProgram = "/staff/admin/programs/:kind/:slug"
 
