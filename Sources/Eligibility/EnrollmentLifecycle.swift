@@ -70,3 +70,49 @@ public struct RenewalDates: Sendable {
         return calendar.date(byAdding: DateComponents(day: 1, second: -1), to: start)
     }
 }
+
+/// The renewal calendar of one household (P11): when renewal opens, which reminder is due,
+/// and when an enrollment has run out for good. Days are the city's calendar days, counted
+/// from the start of the day, so "7 days before" is the same for everyone that day.
+public struct RenewalSchedule: Sendable, Equatable {
+    /// How many days before the first expiry renewal opens (the dashboard's call to action).
+    public let opensDaysBefore: Int
+    /// Reminders, in days before the first expiry (e.g. 60, 30, 7).
+    public let reminderDays: [Int]
+    /// Days after expiry before an enrollment without a submitted renewal becomes `expired`.
+    public let graceDays: Int
+
+    public init(opensDaysBefore: Int = 60, reminderDays: [Int] = [60, 30, 7], graceDays: Int = 30) {
+        self.opensDaysBefore = opensDaysBefore
+        self.reminderDays = reminderDays.sorted(by: >)
+        self.graceDays = graceDays
+    }
+
+    /// Whole city days from `now` until `expiry` (negative once it has passed).
+    public func daysLeft(until expiry: Date, now: Date, calendar: Calendar) -> Int {
+        calendar.dateComponents([.day], from: calendar.startOfDay(for: now), to: calendar.startOfDay(for: expiry)).day ?? 0
+    }
+
+    /// Whether renewal is open: the first expiry is at most `opensDaysBefore` days away.
+    public func isOpen(firstExpiry: Date?, now: Date, calendar: Calendar) -> Bool {
+        guard let firstExpiry else { return false }
+        return daysLeft(until: firstExpiry, now: now, calendar: calendar) <= opensDaysBefore
+    }
+
+    /// The reminder to send now, if any: the closest threshold already reached that has not
+    /// been sent (`sent` holds the thresholds sent this enrollment period). A reminder whose
+    /// moment passed while a closer one is also due is skipped — one message, the latest.
+    /// None once the enrollment has expired.
+    public func reminderDue(firstExpiry: Date, now: Date, sent: Set<Int>, calendar: Calendar) -> Int? {
+        let left = daysLeft(until: firstExpiry, now: now, calendar: calendar)
+        guard left >= 0 else { return nil }
+        guard let reached = reminderDays.last(where: { left <= $0 }) else { return nil }
+        if sent.contains(where: { $0 <= reached }) { return nil }
+        return reached
+    }
+
+    /// Whether an enrollment that ended at `expiry` has passed its grace period at `now`.
+    public func hasLapsed(expiry: Date, now: Date, calendar: Calendar) -> Bool {
+        daysLeft(until: expiry, now: now, calendar: calendar) < -graceDays
+    }
+}

@@ -67,7 +67,7 @@ struct RespondController {
             try await ApplicationFlow.markChangedForStaff(application, now: now, on: db)
             try await request.audit(.residentResponded, .init(household: application.$household.id, application: applicationID), on: db)
         }
-        request.application.queueCounts.invalidate()
+        request.application.staffCounts.invalidate()
         return request.redirect(to: SiteURL.dashboard.path() + "?notice=responded", redirectType: .normal)
     }
 

@@ -71,7 +71,7 @@ struct ReviewController {
             app.recordEvent(
                 draft.kind == .renewal ? .renewalSubmitted : .submitted, household: draft.$household.id, detail: draft.kind.rawValue)
         }
-        request.application.queueCounts.invalidate()
+        request.application.staffCounts.invalidate()
         try await request.application.submissionHooks.run(for: draft.requireID(), on: request)
         return request.redirect(to: SiteURL.submitted.path(), redirectType: .normal)
     }

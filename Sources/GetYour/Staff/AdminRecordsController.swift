@@ -41,7 +41,9 @@ struct AdminRecordsController {
             FeedbackPage(
                 layout: request.layout(titleKey: "feedback_inbox.title"),
                 ratings: [FormField.Option(value: "", labelKey: "feedback_inbox.all", checked: rating == nil)]
-                    + (1...5).reversed().map { FormField.Option(value: "\($0)", label: "\($0) / 5", checked: rating == $0) },
+                    + (1...5).reversed().map { (stars: Int) in
+                        FormField.Option(value: "\(stars)", label: "\(stars) / 5", checked: rating == stars)
+                    },
                 rows: Array(rows), hasRows: !rows.isEmpty, pageNumber: pageNumber,
                 previousURL: pageNumber > 1 ? base + "page=\(pageNumber - 1)" : nil,
                 nextURL: found.count > Self.pageSize ? base + "page=\(pageNumber + 1)" : nil))

@@ -90,7 +90,7 @@ struct DocumentReplacement {
             throw error
         }
         try? await store.delete(key: old.storageKey)
-        request.application.queueCounts.invalidate()
+        request.application.staffCounts.invalidate()
         return request.redirect(
             to: SiteURL.staffHousehold.path(householdID.uuidString.lowercased()) + "?done=replaced", redirectType: .normal)
     }

@@ -113,6 +113,7 @@ struct ProgramDecisions {
                 }
             }
         }
+        app.staffCounts.invalidate()
         events.record(on: app)
     }
 

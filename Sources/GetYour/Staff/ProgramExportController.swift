@@ -82,13 +82,10 @@ struct ProgramExportController {
                    u.first_name, u.last_name, u.email, u.phone, u.language, a.reference, a.verified_at,
                    ad.street, ad.unit, ad.city, ad.state, ad.zip
             """)
-        ProgramListController.appendFrom(to: &query, programID: programID, statuses: statuses, joinMailingAddress: true)
-        if let after {
-            query.appendInterpolation(unsafeRaw: " AND e.id > ")
-            query.appendInterpolation(bind: after)
-        }
         // By enrollment id: a key that is exact on both engines (SQLite rounds dates it reads back).
-        query.appendInterpolation(unsafeRaw: " ORDER BY e.id LIMIT \(limit)")
+        ProgramListController.appendFrom(
+            to: &query, programID: programID, statuses: statuses, after: after, order: "e.id", limit: limit, joinMailingAddress: true)
+        query.appendInterpolation(unsafeRaw: " ORDER BY e.id")
         return try await sql.raw(query).all(decoding: Exported.self)
     }
 

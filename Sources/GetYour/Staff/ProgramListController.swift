@@ -116,7 +116,9 @@ struct ProgramListController {
         let pageNumber = max(1, min((try? request.query.get(Int.self, at: "page")) ?? 1, 10_000))
         let sql = request.db(.primary) as! any SQLDatabase
         let programID = try program.requireID()
-        let counts = try await Self.counts(sql, programID: programID)
+        let counts = try await request.application.staffCounts.programs.counts(programID, now: request.application.clock.now()) {
+            try await Self.counts(sql, programID: programID)
+        }
         let listed = try await Self.rows(
             sql, programID: programID, statuses: [tab], limit: Self.pageSize + 1, offset: (pageNumber - 1) * Self.pageSize)
         try await request.audit(.programListViewed, .init(program: program.slug))
@@ -195,29 +197,22 @@ struct ProgramListController {
             SELECT e.household_id, e.id AS enrollment_id, e.status, e.applied_at, e.expires_at, e.decline_reason,
                    u.first_name, u.last_name, a.reference, a.verified_at
             """)
-        appendFrom(to: &query, programID: programID, statuses: statuses)
-        query.appendInterpolation(unsafeRaw: " ORDER BY e.applied_at, e.id LIMIT \(limit) OFFSET \(offset)")
+        appendFrom(
+            to: &query, programID: programID, statuses: statuses, order: "e.applied_at, e.id", limit: limit, offset: offset)
+        query.appendInterpolation(unsafeRaw: " ORDER BY e.applied_at, e.id")
         return try await sql.raw(query).all(decoding: Listed.self)
     }
 
     /// The households a program's list holds: verified, in one of `statuses`, each with its
-    /// most recent verified application as `a`, its account as `u`.
-    static func appendFrom(to query: inout SQLQueryString, programID: UUID, statuses: [EnrollmentStatus], joinMailingAddress: Bool = false)
-    {
-        query.appendInterpolation(
-            unsafeRaw: """
-                 FROM enrollments e
-                JOIN households h ON h.id = e.household_id
-                JOIN users u ON u.id = h.user_id
-                JOIN applications a ON a.household_id = e.household_id AND a.status = 'verified'
-                    AND a.verified_at = (SELECT max(a2.verified_at) FROM applications a2
-                                         WHERE a2.household_id = e.household_id AND a2.status = 'verified')
-                """)
-        if joinMailingAddress {
-            query.appendInterpolation(
-                unsafeRaw: " LEFT JOIN addresses ad ON ad.id = COALESCE(a.mailing_address_id, a.eligibility_address_id)")
-        }
-        query.appendInterpolation(unsafeRaw: " WHERE e.program_id = ")
+    /// most recent verified application as `a`, its account as `u`. The enrollments are
+    /// chosen, ordered and cut to one page first (`after`, `order`, `limit`, `offset`) along
+    /// the `enrollments_program_list` index, and only that page is joined: with 100,000
+    /// households the planner otherwise joins them all before sorting.
+    static func appendFrom(
+        to query: inout SQLQueryString, programID: UUID, statuses: [EnrollmentStatus], after: UUID? = nil, order: String, limit: Int,
+        offset: Int = 0, joinMailingAddress: Bool = false
+    ) {
+        query.appendInterpolation(unsafeRaw: " FROM (SELECT * FROM enrollments e WHERE e.program_id = ")
         query.appendInterpolation(bind: programID)
         query.appendInterpolation(unsafeRaw: " AND e.status IN (")
         for (index, status) in statuses.enumerated() {
@@ -225,5 +220,22 @@ struct ProgramListController {
             query.appendInterpolation(bind: status.rawValue)
         }
         query.appendInterpolation(unsafeRaw: ")")
+        if let after {
+            query.appendInterpolation(unsafeRaw: " AND e.id > ")
+            query.appendInterpolation(bind: after)
+        }
+        query.appendInterpolation(
+            unsafeRaw: """
+                 AND EXISTS (SELECT 1 FROM applications v WHERE v.household_id = e.household_id AND v.status = 'verified')
+                 ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)) e
+                JOIN households h ON h.id = e.household_id
+                JOIN users u ON u.id = h.user_id
+                JOIN applications a ON a.id = (SELECT a2.id FROM applications a2
+                    WHERE a2.household_id = e.household_id AND a2.status = 'verified' ORDER BY a2.verified_at DESC LIMIT 1)
+                """)
+        if joinMailingAddress {
+            query.appendInterpolation(
+                unsafeRaw: " LEFT JOIN addresses ad ON ad.id = COALESCE(a.mailing_address_id, a.eligibility_address_id)")
+        }
     }
 }

@@ -26,7 +26,7 @@ struct StaffDecisions {
     private func decision(_ body: @escaping @Sendable (any Database, PendingEvents) async throws -> Void) async throws {
         let events = PendingEvents()
         try await db.writeTransaction { db in try await body(db, events) }
-        request.application.queueCounts.invalidate()
+        request.application.staffCounts.invalidate()
         events.record(on: request.application)
     }
     var now: Date { request.application.clock.now() }

@@ -1,3 +1,4 @@
+import Eligibility
 import Fluent
 import SQLKit
 import Synchronization
@@ -76,7 +77,9 @@ struct StaffQueueController {
         let search = ((try? request.query.get(String.self, at: "q")) ?? "").trimmingCharacters(in: .whitespaces).prefix(100)
         let pageNumber = max(1, min((try? request.query.get(Int.self, at: "page")) ?? 1, 10_000))
         let sql = request.db(.primary) as! any SQLDatabase
-        let counts = try await request.application.queueCounts.counts(now: request.application.clock.now()) { try await Self.counts(sql) }
+        let counts = try await request.application.staffCounts.queue.counts("queue", now: request.application.clock.now()) {
+            try await Self.counts(sql)
+        }
         let rows = try await Self.rows(sql, filter: filter, search: String(search), staffID: try user.requireID(), page: pageNumber)
         if !search.isEmpty { try await request.audit(.queueSearched, .init()) }
 
@@ -187,31 +190,45 @@ struct StaffQueueController {
     }
 }
 
-/// The queue's tab counts, kept for a few seconds: counting 100,000 applications on every
-/// page load costs more than the page itself. A decision or submission on this server clears
-/// it at once; another server's counts catch up within `lifetime`. The rows are always read
-/// live.
-final class QueueCountsCache: Sendable {
-    static let lifetime: TimeInterval = 10
-    private let state = Mutex<(at: Date, counts: [StaffQueueController.Filter: Int])?>(nil)
+/// Tab counts, kept for a few seconds: counting 100,000 rows on every page load costs more
+/// than the page itself (the queue's tabs, each program list's tabs). A decision or submission
+/// on this server clears them at once; another server's counts catch up within `lifetime`.
+/// The rows under the tabs are always read live.
+final class CountsCache<Key: Hashable & Sendable, Counts: Sendable>: Sendable {
+    static var lifetime: TimeInterval { 10 }
+    private let state = Mutex<[Key: (at: Date, counts: Counts)]>([:])
 
-    func counts(now: Date, load: () async throws -> [StaffQueueController.Filter: Int]) async throws -> [StaffQueueController.Filter: Int] {
-        if let cached = state.withLock({ $0 }), now.timeIntervalSince(cached.at) < Self.lifetime, now >= cached.at { return cached.counts }
+    func counts(_ key: Key, now: Date, load: () async throws -> Counts) async throws -> Counts {
+        if let cached = state.withLock({ $0[key] }), now.timeIntervalSince(cached.at) < Self.lifetime, now >= cached.at {
+            return cached.counts
+        }
         let fresh = try await load()
-        state.withLock { $0 = (now, fresh) }
+        state.withLock { $0[key] = (now, fresh) }
         return fresh
     }
 
-    func invalidate() { state.withLock { $0 = nil } }
+    func invalidate() { state.withLock { $0 = [:] } }
 }
 
-private enum QueueCountsCacheKey: StorageKey { typealias Value = QueueCountsCache }
+/// The verification queue's counts (one entry) and each program list's (by program id).
+final class StaffCounts: Sendable {
+    let queue = CountsCache<String, [StaffQueueController.Filter: Int]>()
+    let programs = CountsCache<UUID, [EnrollmentStatus: Int]>()
+
+    /// After anything that moves an application or an enrollment.
+    func invalidate() {
+        queue.invalidate()
+        programs.invalidate()
+    }
+}
+
+private enum StaffCountsKey: StorageKey { typealias Value = StaffCounts }
 
 extension Application {
-    var queueCounts: QueueCountsCache {
-        if let cache = storage[QueueCountsCacheKey.self] { return cache }
-        let cache = QueueCountsCache()
-        storage[QueueCountsCacheKey.self] = cache
+    var staffCounts: StaffCounts {
+        if let cache = storage[StaffCountsKey.self] { return cache }
+        let cache = StaffCounts()
+        storage[StaffCountsKey.self] = cache
         return cache
     }
 }

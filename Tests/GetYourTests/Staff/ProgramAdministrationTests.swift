@@ -182,3 +182,47 @@ struct ProgramAdministrationTests {
         }
     }
 }
+
+@Suite("Program form rules (issue 11)")
+struct ProgramRulesTests {
+    @Test(arguments: [
+        ("recreation", true), ("library_card2", true), ("a", true), ("Recreation", false), ("2fast", false), ("_x", false),
+        ("with space", false), ("ñandu", false), ("", false), (String(repeating: "a", count: 41), false),
+    ])
+    func slugs(text: String, valid: Bool) {
+        #expect(ProgramRules.isSlug(text) == valid)
+    }
+
+    @Test(arguments: [
+        ("https://www.fcgov.com/recreation", true), ("http://example.org/x?y=1", true), ("javascript:alert(1)", false),
+        ("www.fcgov.com", false), ("https://localhost", false), ("https://a b.example", false), ("ftp://example.org", false),
+    ])
+    func links(text: String, valid: Bool) {
+        #expect(ProgramRules.isLink(text) == valid)
+    }
+
+    @Test(
+        arguments: [("30", 30), (" 60 ", 60), ("1", 1), ("200", 200), ("0", nil), ("201", nil), ("0.3", nil), ("", nil)] as [(String, Int?)]
+    )
+    func percentages(text: String, value: Int?) {
+        #expect(ProgramRules.percent(text) == value)
+    }
+
+    @Test func anEligibilityProgramNeedsItsProofTextAndLevelButNoBenefitFields() {
+        var form = ProgramForm()
+        form.slug = "wic"
+        form.name_en = "WIC"
+        form.active = "yes"
+        form.sort = "6"
+        var errors = ProgramRules.check(form, kind: .eligibility, creating: true, knownFlags: [])
+        #expect(errors.has("document_en") && errors.has("ami_level") && !errors.has("ceiling") && !errors.has("category_en"))
+        form.document_en = "Your WIC letter"
+        form.ami_level = "40"
+        errors = ProgramRules.check(form, kind: .eligibility, creating: true, knownFlags: [])
+        #expect(errors.isEmpty)
+        // The slug is checked only when creating: an existing program keeps its own.
+        form.slug = "Not A Slug"
+        #expect(ProgramRules.check(form, kind: .eligibility, creating: false, knownFlags: []).isEmpty)
+        #expect(ProgramRules.check(form, kind: .eligibility, creating: true, knownFlags: []).has("slug"))
+    }
+}

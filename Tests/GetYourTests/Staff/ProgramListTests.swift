@@ -214,6 +214,25 @@ struct ProgramListTests {
         }
     }
 
+    /// The bench data (`getyour synthetic --program`) and an export longer than one chunk:
+    /// every row once, the counts per tab as the list shows them.
+    @Test func anExportOfManyChunksHasEveryRowOnce() async throws {
+        try await TestApp.run { app in
+            try await runCommand(app, "synthetic", "--households", "2505", "--program", "recreation")
+            let scene = try await ProgramScene.make(app)
+            let coordinator = try await scene.coordinator()
+            let list = try await coordinator.get("/staff/programs/recreation")
+            #expect(list.text.contains("Applied <span class=\"count\">(1503)</span>"))
+            #expect(list.text.contains("Enrolled <span class=\"count\">(501)</span>"))
+            #expect(list.text.contains("Declined <span class=\"count\">(501)</span>"))
+            let export = try await coordinator.get("/staff/programs/recreation/export.csv")
+            let lines = export.text.components(separatedBy: "\r\n").filter { !$0.isEmpty }.dropFirst()
+            #expect(lines.count == 2505)
+            let references = Set(lines.map { $0.prefix { $0 != "," } })
+            #expect(references.count == 2505)
+        }
+    }
+
     @Test(arguments: [("=1+2", "'=1+2"), ("+1", "'+1"), ("-1", "'-1"), ("@A1", "'@A1"), ("\tx", "'\tx"), ("Ana", "Ana"), ("", "")])
     func cellsASpreadsheetWouldRunAreNeutralised(cell: String, expected: String) {
         #expect(ProgramExportController.neutralise(cell) == expected)

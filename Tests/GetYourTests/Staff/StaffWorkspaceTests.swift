@@ -262,7 +262,7 @@ struct StaffWorkspaceTests {
                 app.logger = Logger(label: "count") { _ in counter }
                 defer { app.logger = saved }
                 counter.reset()
-                app.queueCounts.invalidate()  // measure the uncached page: counts and rows
+                app.staffCounts.invalidate()  // measure the uncached page: counts and rows
                 #expect(try await staff.get("/staff").status == .ok)
                 return counter.statements
             }

@@ -70,3 +70,21 @@ struct AddEnrollmentDecisions: AsyncMigration {
         }
     }
 }
+
+/// The program lists at 100,000 households (issue 11, measured with `scripts/bench`): the CSV
+/// export walks one program's enrollments by id, and each listed household's latest verified
+/// application is found by (household, status, verified date) without reading the row.
+struct AddProgramListIndexes: AsyncMigration {
+    var name: String { "P028_AddProgramListIndexes" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.createIndex(on: "enrollments", named: "enrollments_program_id", columns: ["program_id", "id"])
+        try await database.createIndex(
+            on: "applications", named: "applications_household_verified", columns: ["household_id", "status", "verified_at"])
+    }
+
+    func revert(on database: any Database) async throws {
+        try await (database as! any SQLDatabase).drop(index: "enrollments_program_id").run()
+        try await (database as! any SQLDatabase).drop(index: "applications_household_verified").run()
+    }
+}

@@ -30,5 +30,6 @@ enum PrimaryMigrations {
         CreateOutboxMessages(),
         AddUserTextMessagesChoice(),
         AddEnrollmentDecisions(),
+        AddProgramListIndexes(),
     ]
 }
