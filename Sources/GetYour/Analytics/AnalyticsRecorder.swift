@@ -56,37 +56,29 @@ public final class AnalyticsRecorder: Sendable {
 
     /// Writes everything queued so far. Failures drop the batch (and count it).
     public func flush() async {
-        await flushEvents()
-        while true {
-            let batch: [RequestLogRow] = buffer.withLock {
-                let taken = Array($0.rows.prefix(settings.batchSize))
-                $0.rows.removeFirst(taken.count)
-                return taken
-            }
-            guard !batch.isEmpty else { return }
-            do {
-                try await insert(batch)
-            } catch {
-                buffer.withLock { $0.dropped += batch.count }
-                logger.warning("analytics batch dropped", metadata: ["rows": "\(batch.count)", "error": "\(type(of: error))"])
-                return
-            }
+        await drain(\.events, what: "analytics events") { batch in
+            try await self.database().writeTransaction { db in try await Self.insert(batch, on: db) }
         }
+        await drain(\.rows, what: "analytics batch") { batch in try await self.insert(batch) }
     }
 
-    private func flushEvents() async {
+    /// Takes batches from one queue of the buffer and writes them until it is empty; on a
+    /// failure the batch is dropped and counted, and the rest waits for the next flush.
+    private func drain<Row: Sendable>(
+        _ queue: any WritableKeyPath<Buffer, [Row]> & Sendable, what: String, write: @Sendable ([Row]) async throws -> Void
+    ) async {
         while true {
-            let batch: [AnalyticsEvent] = buffer.withLock {
-                let taken = Array($0.events.prefix(settings.batchSize))
-                $0.events.removeFirst(taken.count)
+            let batch: [Row] = buffer.withLock {
+                let taken = Array($0[keyPath: queue].prefix(settings.batchSize))
+                $0[keyPath: queue].removeFirst(taken.count)
                 return taken
             }
             guard !batch.isEmpty else { return }
             do {
-                try await database().writeTransaction { db in try await Self.insert(batch, on: db) }
+                try await write(batch)
             } catch {
                 buffer.withLock { $0.dropped += batch.count }
-                logger.warning("analytics events dropped", metadata: ["rows": "\(batch.count)", "error": "\(type(of: error))"])
+                logger.warning("\(what) dropped", metadata: ["rows": "\(batch.count)", "error": "\(type(of: error))"])
                 return
             }
         }

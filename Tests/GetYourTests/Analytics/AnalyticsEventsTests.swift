@@ -171,9 +171,7 @@ struct AnalyticsEventsTests {
             }
 
             // The page: D's two saves of the address count once.
-            let admin = Browser(app)
-            try await makeStaff(app, role: .admin, email: "admin@city.example")
-            try await admin.signInStaff(email: "admin@city.example")
+            let admin = try await signedInAdmin(app)
             let page = try await admin.get("/staff/analytics")
             #expect(page.status == .ok)
             let expected = [
@@ -202,9 +200,7 @@ struct AnalyticsEventsTests {
             try await verifier.get(scene.householdURL)
             #expect(try await verifier.decide("\(scene.applicationPath)/verify").status == .seeOther)
             await app.analytics.flush()
-            let admin = Browser(app)
-            try await makeStaff(app, role: .admin, email: "admin@city.example")
-            try await admin.signInStaff(email: "admin@city.example")
+            let admin = try await signedInAdmin(app)
             let page = try await admin.get("/staff/analytics").text
             #expect(page.contains("<dd>3 days</dd>"))
         }
@@ -228,9 +224,7 @@ struct AnalyticsEventsTests {
             let verifier = Browser(app)
             try await verifier.signInStaff(email: "verifier@city.example")
             #expect(try await verifier.get("/staff/analytics").status == .forbidden)
-            try await makeStaff(app, role: .admin, email: "admin@city.example")
-            let admin = Browser(app)
-            try await admin.signInStaff(email: "admin@city.example")
+            let admin = try await signedInAdmin(app)
             let empty = try await admin.get("/staff/analytics")
             #expect(empty.status == .ok && empty.text.contains("No verifications yet"))
             try await (app.db(.analytics) as! any SQLDatabase).raw("DROP TABLE funnel_counts").run()

@@ -8,13 +8,6 @@ import VaporTesting
 
 @Suite("Admins manage programs; seed keeps their edits (P2, P7, issue 11)")
 struct ProgramAdministrationTests {
-    func admin(_ app: Application) async throws -> Browser {
-        try await makeStaff(app, role: .admin, email: "admin@city.example")
-        let admin = Browser(app)
-        try await admin.signInStaff(email: "admin@city.example")
-        return admin
-    }
-
     /// The recreation program's form as the edit page fills it, with `changes` applied.
     func recreationForm(_ changes: [String: String] = [:], requires: [String] = ["in_service_area"]) -> [(String, String)] {
         var fields: [String: String] = [
@@ -51,7 +44,7 @@ struct ProgramAdministrationTests {
 
     @Test func anAdminChangesAProgramAndResidentsSeeItAtOnce() async throws {
         try await TestApp.run { app in
-            let admin = try await admin(app)
+            let admin = try await signedInAdmin(app)
             let list = try await admin.get("/staff/admin/programs")
             #expect(list.status == .ok && list.text.contains("Recreation Reduced Fee") && list.text.contains("SNAP"))
             let form = try await admin.get("/staff/admin/programs/benefit/recreation")
@@ -116,7 +109,7 @@ struct ProgramAdministrationTests {
 
     @Test func anAdminAddsBenefitAndEligibilityPrograms() async throws {
         try await TestApp.run { app in
-            let admin = try await admin(app)
+            let admin = try await signedInAdmin(app)
             #expect(try await admin.get("/staff/admin/programs/benefit/new").status == .ok)
             var fields = recreationForm(["name_en": "Library Card Plus", "category_en": "Libraries"], requires: [])
             let badSlug = try await admin.post("/staff/admin/programs/benefit/new", fields + [("slug", "Library Card")])
@@ -154,7 +147,7 @@ struct ProgramAdministrationTests {
 
     @Test func seedKeepsAdminEditsUnlessReset() async throws {
         try await TestApp.run { app in
-            let admin = try await admin(app)
+            let admin = try await signedInAdmin(app)
             try await admin.get("/staff/admin/programs/benefit/recreation")
             try await admin.post("/staff/admin/programs/benefit/recreation", recreationForm(["ceiling": "55"]))
             try await admin.get("/staff/admin/programs/eligibility/snap")

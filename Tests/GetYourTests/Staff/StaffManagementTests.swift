@@ -8,16 +8,9 @@ import VaporTesting
 
 @Suite("Admins manage staff accounts (P1, P7, issue 11)")
 struct StaffManagementTests {
-    func admin(_ app: Application) async throws -> Browser {
-        try await makeStaff(app, role: .admin, email: "admin@city.example")
-        let admin = Browser(app)
-        try await admin.signInStaff(email: "admin@city.example")
-        return admin
-    }
-
     @Test func anAdminInvitesAColleagueWhoSetsAPasswordFromTheEmail() async throws {
         try await TestApp.run { app in
-            let admin = try await admin(app)
+            let admin = try await signedInAdmin(app)
             try await admin.get("/staff/admin/staff")
             let missing = try await admin.post(
                 "/staff/admin/staff",
@@ -52,7 +45,7 @@ struct StaffManagementTests {
 
     @Test func rolesProgramsAndDeactivationChangeWithTheirRules() async throws {
         try await TestApp.run { app in
-            let admin = try await admin(app)
+            let admin = try await signedInAdmin(app)
             let me = try #require(try await User.find(email: "admin@city.example", on: app.db(.primary)))
             let verifier = try await makeStaff(app, role: .verifier, email: "verifier@city.example")
             let colleague = Browser(app)

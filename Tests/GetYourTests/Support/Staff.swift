@@ -20,6 +20,14 @@ func makeStaff(
     return user
 }
 
+/// A browser signed in as a new admin (`admin@city.example`).
+func signedInAdmin(_ app: Application) async throws -> Browser {
+    try await makeStaff(app, role: .admin, email: "admin@city.example")
+    let admin = Browser(app)
+    try await admin.signInStaff(email: "admin@city.example")
+    return admin
+}
+
 extension Browser {
     /// Signs a staff member in with password and, the first time, sets up their authenticator
     /// through the real pages; returns the TOTP secret so later sign-ins can compute codes.
