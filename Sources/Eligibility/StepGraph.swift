@@ -47,3 +47,38 @@ public struct StepGraph: Sendable, Equatable {
         return StepGraph(furthest: max(furthest, next))
     }
 }
+
+/// The sections a renewal asks about (P11, `/apply/changes`): each is one step of the
+/// application, prefilled from the last verified application.
+public enum RenewalSection: String, CaseIterable, Sendable {
+    case address, household, members, programs
+
+    public var step: Step {
+        switch self {
+        case .address: .address
+        case .household: .household
+        case .members: .members
+        case .programs: .programs
+        }
+    }
+}
+
+/// The way through a renewal: only the sections the resident said changed, in step order,
+/// then the documents (to replace what staff rejected) and the review.
+public struct RenewalPath: Sendable, Equatable {
+    public let changed: Set<RenewalSection>
+
+    public init(changed: Set<RenewalSection>) {
+        self.changed = changed
+    }
+
+    /// The first step after answering "what has changed".
+    public var first: Step { changed.map(\.step).min() ?? .documents }
+
+    /// Where saving `step` leads: the next changed section after it, else the documents,
+    /// else the review.
+    public func next(after step: Step) -> Step {
+        if let later = changed.map(\.step).filter({ $0 > step }).min() { return later }
+        return step < .documents ? .documents : .review
+    }
+}

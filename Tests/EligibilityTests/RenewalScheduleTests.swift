@@ -62,3 +62,30 @@ struct RenewalScheduleTests {
         #expect(schedule.hasLapsed(expiry: expiry, now: day(2027, 4, 1), calendar: calendar))
     }
 }
+
+@Suite("The way through a renewal (P11)")
+struct RenewalPathTests {
+    @Test(
+        arguments: [
+            ([], Step.documents),
+            ([RenewalSection.programs], .programs),
+            ([.members, .address], .address),
+            ([.household, .programs], .household),
+        ] as [([RenewalSection], Step)])
+    func itStartsAtTheFirstChangedSection(changed: [RenewalSection], first: Step) {
+        #expect(RenewalPath(changed: Set(changed)).first == first)
+    }
+
+    @Test(
+        arguments: [
+            ([RenewalSection.address, .members], Step.address, Step.members),
+            ([.address, .members], .members, .documents),
+            ([.address], .address, .documents),
+            ([.address], .household, .documents),  // a section not chosen, changed from the review
+            ([], .documents, .review),
+            ([.programs], .programs, .documents),
+        ] as [([RenewalSection], Step, Step)])
+    func savingASectionLeadsToTheNextChangedOneThenDocumentsThenReview(changed: [RenewalSection], saved: Step, next: Step) {
+        #expect(RenewalPath(changed: Set(changed)).next(after: saved) == next)
+    }
+}

@@ -17,8 +17,11 @@ struct AnalyticsEvent: Sendable, Equatable {
         case denied
         case enrolled
         case declined
+        case renewalOpened = "renewal_opened"
         case renewalStarted = "renewal_started"
         case renewalSubmitted = "renewal_submitted"
+        case renewalVerified = "renewal_verified"
+        case expired
     }
 
     let kind: Kind

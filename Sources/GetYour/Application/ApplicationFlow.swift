@@ -90,7 +90,16 @@ struct ApplicationFlow {
         if application.kind == .initial {
             request.application.recordEvent(.stepCompleted, household: application.$household.id, detail: step.rawValue)
         }
-        let target: Step = returnToReview && application.graph.isReachable(.review) ? .review : (step.next ?? .review)
+        let target: Step
+        if returnToReview && application.graph.isReachable(.review) {
+            target = .review
+        } else if application.kind == .renewal {
+            // A renewal goes through the sections the resident said changed (issue 12).
+            target = RenewalPath(changed: Set((application.changedSections ?? []).compactMap(RenewalSection.init(rawValue:))))
+                .next(after: step)
+        } else {
+            target = step.next ?? .review
+        }
         return request.redirect(to: Self.url(for: target), redirectType: .normal)
     }
 

@@ -78,6 +78,10 @@ final class ApplicationRecord: Model, @unchecked Sendable {
     @OptionalField(key: "answered_at") var answeredAt: Date?
     @OptionalField(key: "decided_at") var decidedAt: Date?
     @OptionalField(key: "decided_by") var decidedBy: UUID?
+    /// A renewal: the verified application it renews (issue 12).
+    @OptionalField(key: "renews_id") var renewsID: UUID?
+    /// A renewal: the sections the resident said changed (`RenewalSection`); nil until asked.
+    @OptionalField(key: "changed_sections") var changedSections: [String]?
     @Children(for: \.$application) var members: [HouseholdMember]
 
     init() {}
@@ -125,6 +129,8 @@ final class HouseholdMember: Model, @unchecked Sendable {
     /// YYYY-MM-DD; empty for the applicant until they give it.
     @Field(key: "birthdate") var birthdate: String
     @Field(key: "is_applicant") var isApplicant: Bool
+    /// In a renewal: the member row of the renewed application this person was copied from.
+    @OptionalField(key: "carried_from_id") var carriedFromID: UUID?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
     init() {}

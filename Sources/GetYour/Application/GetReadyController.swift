@@ -23,6 +23,11 @@ struct GetReadyController {
 struct ResumeController {
     func show(_ request: Request) async throws -> Response {
         if let draft = try await request.flow.draft() {
+            // A renewal resumes at "what has changed" until it is answered, then at the review.
+            if draft.kind == .renewal {
+                let target = draft.changedSections == nil ? SiteURL.renewalChanges.path() : ApplicationFlow.url(for: .review)
+                return request.redirect(to: target, redirectType: .normal)
+            }
             return request.redirect(to: ApplicationFlow.url(for: draft.graph.firstUnfinished), redirectType: .normal)
         }
         if try await request.flow.statuses().contains(.needsInfo) {

@@ -18,6 +18,10 @@ struct ReviewController {
         let missing: [String]
         let complete: Bool
         let declaration: FormField
+        /// A renewal: what differs from the application it renews.
+        let isRenewal: Bool
+        let changes: [RenewalChanges.Line]
+        let hasChanges: Bool
         var layout: LayoutContext?
     }
 
@@ -155,12 +159,14 @@ struct ReviewController {
                 changeURL: SiteURL.documents.path() + "?return=review"),
         ]
         let missing = Self.missing(draft, checklist, request)
+        let changes = try await RenewalChanges.compare(draft, on: db, messages: messages, language: language)
         let page = Page(
             header: StepHeader(request, step: .review, titleKey: "review.title", errors: errors),
             sections: sections, missing: missing, complete: missing.isEmpty,
             declaration: .choice(
                 "declaration", label: "review.declaration_legend", hint: "review.declaration_text",
-                options: [("yes", "review.declaration")], selected: [], errors: errors.resolved(request)))
+                options: [("yes", "review.declaration")], selected: [], errors: errors.resolved(request)),
+            isRenewal: draft.kind == .renewal, changes: changes, hasChanges: !changes.isEmpty)
         return try await request.renderStep("application/review", page).response(status, for: request)
     }
 }

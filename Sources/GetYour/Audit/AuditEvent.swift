@@ -43,6 +43,8 @@ final class AuditEvent: Model, @unchecked Sendable {
         case eligibilityProgramDeactivated = "eligibility_program.deactivated"
         case referenceDataReset = "reference_data.reset"
         case documentReplaced = "document.replaced"
+        case renewalStarted = "application.renewal_started"
+        case enrollmentExpired = "enrollment.expired"
     }
 
     @ID(custom: "id", generatedBy: .database) var id: Int?

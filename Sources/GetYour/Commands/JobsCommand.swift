@@ -1,8 +1,9 @@
 import Fluent
 import Vapor
 
-/// `getyour jobs [--once]`: the background work every deployment runs (P8, P12). Each round
-/// delivers the outbox's due email and text messages, then does the housekeeping: expired
+/// `getyour jobs [--once]`: the background work every deployment runs (P8, P11, P12). Each round
+/// queues due renewal reminders and ends enrollments past their grace period
+/// (`RenewalJobs`), delivers the outbox's due email and text messages, then does the housekeeping: expired
 /// sessions, sign-in and rate-limit records older than a week, used or expired one-time
 /// links. Safe to run on several servers at once: a message is claimed by one worker only,
 /// and every housekeeping step is an idempotent delete. Without `--once` it repeats every
@@ -14,7 +15,7 @@ struct JobsCommand: AsyncCommand {
     }
 
     var help: String {
-        "Sends due email and text messages from the outbox, then removes expired sessions, old throttle records and spent links."
+        "Queues renewal reminders, ends enrollments past their grace period, sends due email and text messages from the outbox, then removes expired sessions, old throttle records and spent links."
     }
 
     func run(using context: CommandContext, signature: Signature) async throws {
@@ -32,18 +33,20 @@ struct JobsCommand: AsyncCommand {
     }
 
     struct Summary: Sendable {
+        var renewal = RenewalJobs.Summary()
         var outbox = OutboxWorker.Summary()
         var sessions = 0
         var throttles = 0
         var links = 0
 
         var description: String {
-            "Jobs done: \(outbox.description); \(sessions) sessions, \(throttles) throttle records and \(links) links removed."
+            "Jobs done: \(renewal.reminders) renewal reminders queued, \(renewal.expired) enrollments expired; \(outbox.description); \(sessions) sessions, \(throttles) throttle records and \(links) links removed."
         }
     }
 
     static func runOnce(_ app: Application) async throws -> Summary {
         var summary = Summary()
+        summary.renewal = try await RenewalJobs.run(app)
         summary.outbox = try await OutboxWorker(app: app).run()
         let db = app.db(.primary), now = app.clock.now()
         let session = app.settings.session

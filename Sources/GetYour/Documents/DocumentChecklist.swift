@@ -12,8 +12,13 @@ struct DocumentChecklist {
         let member: HouseholdMember?
         let program: EligibilityProgram?
         var documents: [Document]
+        /// In a renewal: files staff accepted on the renewed application for the same person
+        /// or program. They still count (linked, never copied); the resident may add newer ones.
+        var carried: [Document] = []
 
-        var isDone: Bool { !documents.isEmpty }
+        var isDone: Bool { !documents.isEmpty || !carried.isEmpty }
+        /// Whether staff have a file to verify the item with: one not rejected, or one carried.
+        var hasUsableFile: Bool { documents.contains { $0.reviewState != .rejected } || !carried.isEmpty }
 
         /// "ID for Maria Lopez", "Proof of SNAP", or "Something else staff asked for".
         func title(_ messages: Messages, _ language: Language) -> String {
@@ -43,19 +48,31 @@ struct DocumentChecklist {
         let members = try await MembersController.members(of: application, on: db)
         let programs = application.noPrograms ? [] : try await ProgramsStepController.selected(application, on: db)
         let documents = try await Document.query(on: db).filter(\.$application.$id == application.requireID()).sort(\.$uploadedAt).all()
+        // A renewal links the accepted files of the application it renews.
+        var accepted: [Document] = []
+        if application.kind == .renewal, let renewed = application.renewsID {
+            accepted = try await Document.query(on: db).filter(\.$application.$id == renewed).filter(\.$reviewState == .accepted)
+                .sort(\.$uploadedAt).all()
+        }
         var used = Set<UUID>()
         var items: [Item] = []
         for member in members {
             let mine = documents.filter { $0.purpose == .memberID && $0.$member.id == member.id }
             used.formUnion(mine.compactMap(\.id))
+            let carried = member.carriedFromID.map { from in accepted.filter { $0.purpose == .memberID && $0.$member.id == from } } ?? []
             items.append(
-                Item(key: "member-\(member.id!.uuidString.lowercased())", purpose: .memberID, member: member, program: nil, documents: mine)
-            )
+                Item(
+                    key: "member-\(member.id!.uuidString.lowercased())", purpose: .memberID, member: member, program: nil, documents: mine,
+                    carried: carried))
         }
         for program in programs {
             let mine = documents.filter { $0.purpose == .programProof && $0.$program.id == program.id }
             used.formUnion(mine.compactMap(\.id))
-            items.append(Item(key: "program-\(program.slug)", purpose: .programProof, member: nil, program: program, documents: mine))
+            let carried = accepted.filter { $0.purpose == .programProof && $0.$program.id == program.id }
+            items.append(
+                Item(
+                    key: "program-\(program.slug)", purpose: .programProof, member: nil, program: program, documents: mine,
+                    carried: carried))
         }
         // "Something else" staff asked for in a request for information (issue 9).
         let others = documents.filter { $0.purpose == .other }

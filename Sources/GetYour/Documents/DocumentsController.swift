@@ -22,6 +22,9 @@ struct DocumentsController {
         let done: Bool
         let files: [FileRow]
         let hasFiles: Bool
+        /// A renewal: files accepted on the last application that still count (view only).
+        let carried: [FileRow]
+        let hasCarried: Bool
         let uploadURL: String
         let error: String?
         let fieldID: String
@@ -275,7 +278,8 @@ struct DocumentsController {
             let detail = item.program.map { $0.document(request.language) }
             return ItemRow(
                 key: item.key, title: title(item, request) + (detail.map { " — \($0)" } ?? ""), hintKey: hint, done: item.isDone,
-                files: item.documents.map(row), hasFiles: !item.documents.isEmpty, uploadURL: SiteURL.documentUpload.path(item.key),
+                files: item.documents.map(row), hasFiles: !item.documents.isEmpty, carried: item.carried.map(row),
+                hasCarried: !item.carried.isEmpty, uploadURL: SiteURL.documentUpload.path(item.key),
                 error: m["files-" + item.key], fieldID: "field-files-" + item.key.replacingOccurrences(of: "_", with: "-"))
         }
         let dropped = request.browserSession[ProgramsStepController.noLongerNeededKey]

@@ -83,6 +83,8 @@ enum NotificationKind: String, Codable, Sendable, CaseIterable {
     case enrolled
     case declined
     case renewalReminder = "renewal_reminder"
+    case renewalVerified = "renewal_verified"
+    case enrollmentExpired = "enrollment_expired"
     // About the account itself.
     case signupConfirm = "signup_confirm"
     case signupExisting = "signup_existing"
@@ -95,7 +97,9 @@ enum NotificationKind: String, Codable, Sendable, CaseIterable {
 
     var audience: OutboxMessage.Audience {
         switch self {
-        case .welcome, .informationRequested, .verified, .denied, .enrolled, .declined, .renewalReminder: .household
+        case .welcome, .informationRequested, .verified, .denied, .enrolled, .declined, .renewalReminder, .renewalVerified,
+            .enrollmentExpired:
+            .household
         default: .account
         }
     }

@@ -38,6 +38,11 @@ func routes(_ app: Application) throws {
     residents.on(.GET, .apply, use: ResumeController().show)
     let steps = residents.grouped(ApplicationAccess.steps)
     steps.on(.GET, .getReady, use: GetReadyController().show)
+    // Renewal (P11): start one from the dashboard; say what changed
+    let renewal = RenewalController()
+    residents.on(.POST, .renew, use: renewal.start)
+    steps.on(.GET, .renewalChanges, use: renewal.show)
+    steps.on(.POST, .renewalChanges, use: renewal.save)
     let address = AddressController()
     steps.on(.GET, .address, use: address.show)
     steps.on(.POST, .address, use: address.update)
@@ -102,6 +107,7 @@ func routes(_ app: Application) throws {
     verification.on(.POST, .staffRequestInfo, use: actions.requestInformation)
     verification.on(.POST, .staffDeny, use: actions.deny)
     verification.on(.POST, .staffNotes, use: actions.addNote)
+    verification.on(.POST, .staffRenewal, use: actions.startRenewal)
     verification.on(.GET, .staffFailedMessages, use: StaffMessagesController().failed)
     staff.on(.GET, .recoveryCodes, use: twoFactor.showRecoveryCodes)
     // Coordinators (their programs) and admins (every program); verifiers get 403.

@@ -19,6 +19,8 @@ struct DashboardController {
         let applyURL: String
         /// Why the program's department declined the household, as they wrote it.
         let declineReason: String?
+        /// Why an enrollment ended (no renewal in time, or a renewal that no longer qualified).
+        let endReason: String?
     }
 
     struct Page: Encodable {
@@ -36,6 +38,17 @@ struct DashboardController {
         let needsInfo: Bool
         let requestedItems: [String]
         let enrolled: [ProgramCard]
+        /// Enrollments whose renewal is open (P11): shown under "Renewal due".
+        let renewalDue: [ProgramCard]
+        let hasRenewalDue: Bool
+        let ended: [ProgramCard]
+        let hasEnded: Bool
+        /// The renewal call to action: any time after a verification with nothing else under
+        /// way; prominent once renewal opens.
+        let mayRenew: Bool
+        let renewalOpen: Bool
+        let firstExpiry: String?
+        let renewing: Bool
         let declined: [ProgramCard]
         let hasDeclined: Bool
         let applied: [ProgramCard]
@@ -64,7 +77,7 @@ struct DashboardController {
             let program = try await BenefitProgram.query(on: db).filter(\.$slug == slug).first()
         else { throw Abort(.notFound) }
         var errors = FormErrors()
-        guard let application = try await request.flow.latestSubmitted() else {
+        guard let application = try await Self.eligibilityBasis(request) else {
             errors.add("programs", "dashboard.error.finish_first")
             return try await render(request, errors, feedback: (nil, nil), status: .unprocessableEntity)
         }
@@ -75,6 +88,16 @@ struct DashboardController {
         try await Enrollment.apply(
             householdID: try household.requireID(), programID: try program.requireID(), applicationID: application.id, on: db)
         return request.redirect(to: SiteURL.dashboard.path() + "?notice=applied", redirectType: .normal)
+    }
+
+    /// The application eligibility rests on: the last verified one, else the latest submitted.
+    static func eligibilityBasis(_ request: Request) async throws -> ApplicationRecord? {
+        let household = try await request.flow.household()
+        let applications = try await ApplicationRecord.query(on: request.db(.primary))
+            .filter(\.$household.$id == household.requireID()).sort(\.$startedAt).all()
+        let basisID = ApplicationLifecycle.eligibilityBasis(applications.map { (id: $0.id!, status: $0.status) })
+        if let basis = applications.first(where: { $0.id == basisID }) { return basis }
+        return try await request.flow.latestSubmitted()
     }
 
     /// Anonymous feedback: both fields optional; bad input is explained, never a 500.
@@ -119,12 +142,22 @@ struct DashboardController {
             household.dashboardSeenAt = Date()
             try await household.save(on: db)
         }
+        // Eligibility rests on the last verified application (a renewal under review changes
+        // nothing until staff verify it); before any verification, on the submitted one.
+        let applications = try await ApplicationRecord.query(on: db).filter(\.$household.$id == household.requireID())
+            .sort(\.$startedAt).all()
+        let basisID = ApplicationLifecycle.eligibilityBasis(applications.map { (id: $0.id!, status: $0.status) })
+        let basis = applications.first { $0.id == basisID } ?? application
         let enrollments = try await Enrollment.query(on: db).filter(\.$household.$id == household.requireID()).all()
         var eligibility: HouseholdEligibility?
-        if let application { eligibility = try await HouseholdEligibility.load(for: application, on: db) }
+        if let basis { eligibility = try await HouseholdEligibility.load(for: basis, on: db) }
         let dateFormatter = request.longDateFormatter
-        var enrolled: [ProgramCard] = [], applied: [ProgramCard] = [], declined: [ProgramCard] = [], eligible: [ProgramCard] = [],
-            notEligible: [ProgramCard] = []
+        let app = request.application, now = app.clock.now()
+        let calendar = RenewalDates(timeZone: Request.cityTimeZone).calendar
+        let firstExpiry = enrollments.filter { $0.status == .enrolled }.compactMap(\.expiresAt).min()
+        let renewalOpen = app.settings.renewal.isOpen(firstExpiry: firstExpiry, now: now, calendar: calendar)
+        var enrolled: [ProgramCard] = [], renewalDue: [ProgramCard] = [], ended: [ProgramCard] = [], applied: [ProgramCard] = [],
+            declined: [ProgramCard] = [], eligible: [ProgramCard] = [], notEligible: [ProgramCard] = []
         for program in try await BenefitProgram.active(on: db) {
             let enrollment = enrollments.first { $0.$program.id == program.id }
             let reason = eligibility.flatMap { $0.check(program) }
@@ -134,16 +167,20 @@ struct DashboardController {
                 reviewPeriod: program.reviewPeriod(language), externalFormURL: program.externalFormURL,
                 expires: enrollment?.expiresAt.map(dateFormatter.string(from:)),
                 reason: reason.map { Self.reasonText($0, request) }, applyURL: SiteURL.programApply.path(program.slug),
-                declineReason: enrollment?.declineReason)
+                declineReason: enrollment?.declineReason,
+                endReason: enrollment?.endReason.map { app.messages.text("dashboard.ended_reason.\($0)", language) })
             switch enrollment?.status {
-            case .enrolled?: enrolled.append(card)
+            case .enrolled?:
+                if renewalOpen, enrollment?.expiresAt != nil { renewalDue.append(card) } else { enrolled.append(card) }
             case .applied?: applied.append(card)
             case .declined?: declined.append(card)
+            case .expired? where enrollment?.endReason != nil: ended.append(card)
             default:
                 guard eligibility != nil else { continue }
                 if reason == nil { eligible.append(card) } else { notEligible.append(card) }
             }
         }
+        let mayRenew = basisID != nil && ApplicationLifecycle.mayStartApplication(existing: applications.map(\.status))
         var requested: [String] = []
         if let application, application.status == .needsInfo {
             let checklist = try await DocumentChecklist.load(for: application, on: db)
@@ -163,7 +200,9 @@ struct DashboardController {
             statusKey: statusKey, statusMessage: application?.statusMessage, reference: application?.reference,
             hasDraft: draft != nil, submitted: application != nil, verified: application?.status == .verified,
             needsInfo: application?.status == .needsInfo, requestedItems: requested,
-            enrolled: enrolled, declined: declined, hasDeclined: !declined.isEmpty, applied: applied, eligible: eligible,
+            enrolled: enrolled, renewalDue: renewalDue, hasRenewalDue: !renewalDue.isEmpty, ended: ended, hasEnded: !ended.isEmpty,
+            mayRenew: mayRenew, renewalOpen: renewalOpen, firstExpiry: firstExpiry.map(dateFormatter.string(from:)),
+            renewing: draft?.kind == .renewal, declined: declined, hasDeclined: !declined.isEmpty, applied: applied, eligible: eligible,
             notEligible: notEligible,
             hasEnrolled: !enrolled.isEmpty, hasApplied: !applied.isEmpty, hasEligible: !eligible.isEmpty,
             hasNotEligible: !notEligible.isEmpty,

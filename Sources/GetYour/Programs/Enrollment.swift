@@ -21,6 +21,10 @@ final class Enrollment: Model, @unchecked Sendable {
     @OptionalField(key: "decline_reason") var declineReason: String?
     @OptionalField(key: "decided_at") var decidedAt: Date?
     @OptionalField(key: "decided_by") var decidedBy: UUID?
+    /// Why an enrollment ended (`expired`): `lapsed` after the grace period with no renewal,
+    /// or the eligibility rule's reason when a verified renewal no longer qualified (issue 12).
+    @OptionalField(key: "end_reason") var endReason: String?
+    @OptionalField(key: "ended_at") var endedAt: Date?
 
     init() {}
 

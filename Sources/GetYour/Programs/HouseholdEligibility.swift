@@ -22,11 +22,14 @@ struct HouseholdEligibility {
     }
 }
 
-/// P4 auto-apply: on submission, eligible programs flagged auto-apply get an `applied`
-/// enrollment (once: the unique pair makes a repeated submission harmless).
+/// P4 auto-apply: eligible programs flagged auto-apply get an `applied` enrollment (once: the
+/// unique pair makes a repeated run harmless) — when a first application is submitted, and
+/// when a renewal is verified (a renewal under review changes nothing, issue 12).
 enum AutoApply {
     static func run(applicationID: UUID, on db: any Database) async throws {
-        guard let application = try await ApplicationRecord.find(applicationID, on: db), application.status != .draft else { return }
+        guard let application = try await ApplicationRecord.find(applicationID, on: db), application.status != .draft,
+            application.kind == .initial || application.status == .verified
+        else { return }
         let eligibility = try await HouseholdEligibility.load(for: application, on: db)
         for program in try await BenefitProgram.active(on: db) where program.autoApply && eligibility.check(program) == nil {
             try await Enrollment.apply(

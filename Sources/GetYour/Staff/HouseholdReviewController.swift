@@ -24,6 +24,8 @@ struct HouseholdReviewController {
         /// Admins, while the application is with staff: replace the file for the resident.
         let replaceURL: String?
         let replaceError: String?
+        /// A renewal: accepted on the renewed application, linked (no review needed again).
+        let carried: Bool
     }
 
     struct ItemView: Encodable {
@@ -69,6 +71,12 @@ struct HouseholdReviewController {
         let reference: String
         let statusKey: String
         let kindKey: String
+        /// A renewal: what differs from the application it renews, side by side.
+        let isRenewal: Bool
+        let renewalChanges: [RenewalChanges.Line]
+        let hasRenewalChanges: Bool
+        /// Staff may start a renewal for the household (nothing under way, something verified).
+        let renewalURL: String?
         let readOnly: Bool
         let account: [Line]
         let home: AddressView?
@@ -117,6 +125,7 @@ struct HouseholdReviewController {
 
     static let notices: Set<String> = [
         "verified", "requested", "denied", "note", "accepted", "rejected", "coverage", "archived", "restored", "replaced",
+        "renewal_started",
     ]
 
     /// The household named in the URL and the application to show (the current one, or
@@ -181,23 +190,25 @@ struct HouseholdReviewController {
         let m = errors.resolved(request)
         let mayReplace =
             staff.role == .admin && application.id == applications.last?.id && [.submitted, .needsInfo].contains(application.status)
+        func view(_ document: Document, carried: Bool) -> FileView {
+            FileView(
+                id: document.id!.uuidString, name: document.originalName,
+                typeLabel: (DocumentRules.allowed[document.mimeType] ?? "").uppercased(),
+                size: ByteCountFormatter.string(fromByteCount: Int64(document.byteSize), countStyle: .file),
+                url: SiteURL.staffDocument.path(document.id!.uuidString),
+                isImage: document.mimeType.hasPrefix("image/") && document.mimeType != "image/heic" && document.mimeType != "image/heif",
+                isPDF: document.mimeType == "application/pdf",
+                stateKey: carried ? "staff.document.carried" : "staff.document.\(document.reviewState.rawValue)",
+                reason: document.rejectionText(messages, language),
+                reviewURL: SiteURL.staffDocumentReview.path(document.id!.uuidString),
+                replaceURL: mayReplace && !carried ? SiteURL.staffDocumentReplace.path(document.id!.uuidString) : nil,
+                replaceError: m["replace-" + document.id!.uuidString], carried: carried)
+        }
         let items = checklist.items.map { item in
             ItemView(
                 key: item.key, title: item.title(messages, language),
-                files: item.documents.map { document in
-                    FileView(
-                        id: document.id!.uuidString, name: document.originalName,
-                        typeLabel: (DocumentRules.allowed[document.mimeType] ?? "").uppercased(),
-                        size: ByteCountFormatter.string(fromByteCount: Int64(document.byteSize), countStyle: .file),
-                        url: SiteURL.staffDocument.path(document.id!.uuidString),
-                        isImage: document.mimeType.hasPrefix("image/") && document.mimeType != "image/heic"
-                            && document.mimeType != "image/heif",
-                        isPDF: document.mimeType == "application/pdf", stateKey: "staff.document.\(document.reviewState.rawValue)",
-                        reason: document.rejectionText(messages, language),
-                        reviewURL: SiteURL.staffDocumentReview.path(document.id!.uuidString),
-                        replaceURL: mayReplace ? SiteURL.staffDocumentReplace.path(document.id!.uuidString) : nil,
-                        replaceError: m["replace-" + document.id!.uuidString])
-                }, hasFiles: !item.documents.isEmpty, requested: application.requestedItems.contains(item.key))
+                files: item.carried.map { view($0, carried: true) } + item.documents.map { view($0, carried: false) },
+                hasFiles: item.isDone, requested: application.requestedItems.contains(item.key))
         }
         let isCurrent = application.id == applications.last?.id
         let actor = StaffDecisions.actor(staff.role)
@@ -207,12 +218,17 @@ struct HouseholdReviewController {
             + (checklist.item(DocumentChecklist.otherKey) == nil ? [(DocumentChecklist.otherKey, t("documents.other"))] : [])
         let selectedItems = Set((typed["items"] ?? "").split(separator: ",").map(String.init))
 
+        let renewalChanges = try await RenewalChanges.compare(application, on: db, messages: messages, language: language)
         let page = Page(
             layout: request.layout(titleKey: "staff.household_title", hasErrors: !errors.isEmpty),
             summary: ErrorSummary(request, errors), notice: notice,
             changedSinceVisit: lastVisit.map { seen in household.changedAt.map { $0 > seen } ?? false } ?? false,
             name: "\(user.firstName) \(user.lastName)", reference: application.reference ?? "—",
             statusKey: "staff.status.\(application.status.rawValue)", kindKey: "staff.kind.\(application.kind.rawValue)",
+            isRenewal: application.kind == .renewal, renewalChanges: renewalChanges, hasRenewalChanges: !renewalChanges.isEmpty,
+            renewalURL: ApplicationLifecycle.mayStartApplication(existing: applications.map(\.status))
+                && applications.contains { $0.status == .verified } && ApplicationLifecycle.may(actor, .verify)
+                ? SiteURL.staffRenewal.path(householdID.uuidString.lowercased()) : nil,
             readOnly: !isCurrent,
             account: [
                 Line(label: t("staff.label.email"), value: user.email),

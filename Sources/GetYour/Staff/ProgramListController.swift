@@ -10,7 +10,7 @@ import Vapor
 /// rows.
 struct ProgramListController {
     static let pageSize = 50
-    static let tabs: [EnrollmentStatus] = [.applied, .enrolled, .declined]
+    static let tabs: [EnrollmentStatus] = [.applied, .enrolled, .declined, .expired]
 
     struct DecisionForm: Content {
         var households: [String]?

@@ -156,6 +156,26 @@ struct StaffActionsController {
         return back(request, household: try household.requireID(), done: choice == "yes" ? "archived" : "restored")
     }
 
+    /// POST `/staff/households/{id}/renewal`: starts a renewal for the household, prefilled
+    /// from its last verified application (for a resident who asked staff for help); the
+    /// resident then finds it on their dashboard. Audited.
+    func startRenewal(_ request: Request) async throws -> Response {
+        let (household, _, _, _) = try await HouseholdReviewController.load(request)
+        let householdID = try household.requireID()
+        var errors = FormErrors()
+        do {
+            let renewal = try await RenewalStart.start(householdID: householdID, on: request.db(.primary))
+            try await request.audit(.renewalStarted, .init(household: householdID, application: renewal.id))
+            request.application.recordEvent(.renewalStarted, household: householdID)
+            return back(request, household: householdID, done: "renewal_started")
+        } catch RenewalStart.Refusal.alreadyOpen {
+            errors.add("decision", "staff.error.renewal_open")
+        } catch RenewalStart.Refusal.nothingVerified {
+            errors.add("decision", "staff.error.renewal_nothing_verified")
+        }
+        return try await rerender(request, errors, [:], status: .conflict)
+    }
+
     /// The coverage flags any benefit program requires: the ones an exception can grant.
     static func coverageFlags(_ request: Request) async throws -> [String] {
         Set(try await BenefitProgram.query(on: request.db(.primary)).all().flatMap(\.requires)).sorted()

@@ -69,7 +69,7 @@ struct StaffDecisions {
             let application = try await Self.claim(applicationID, revision: revision, on: db)
             let next = try transition(application, .verify)
             let checklist = try await DocumentChecklist.load(for: application, on: db)
-            guard checklist.items.allSatisfy({ $0.documents.contains { $0.reviewState != .rejected } }) else { throw Refusal.incomplete }
+            guard checklist.items.allSatisfy(\.hasUsableFile) else { throw Refusal.incomplete }
             try await Document.query(on: db).filter(\.$application.$id == applicationID).filter(\.$reviewState == .pending)
                 .set(\.$reviewState, to: .accepted).update()
             application.status = next
@@ -82,7 +82,26 @@ struct StaffDecisions {
             try await application.update(on: db)
             try await request.audit(.applicationVerified, .init(household: application.$household.id, application: applicationID), on: db)
             events.add(.verified, household: application.$household.id, submittedAt: application.submittedAt)
-            try await tell(.verified, application, on: db) { _ in MessageData() }
+            guard application.kind == .renewal else {
+                try await tell(.verified, application, on: db) { _ in MessageData() }
+                return
+            }
+            let outcome = try await RenewalDecision.apply(application, verifiedAt: now, on: db)
+            events.add(.renewalVerified, household: application.$household.id)
+            let programs = try await BenefitProgram.query(on: db).all()
+            let messages = request.application.messages
+            try await tell(.renewalVerified, application, on: db) { language in
+                // One paragraph for what continues and one for what ended, each only when it has programs.
+                let paragraphs = [
+                    ("notify.renewal_verified_parts.kept", outcome.kept), ("notify.renewal_verified_parts.ended", outcome.ended),
+                ]
+                .filter { !$0.1.isEmpty }
+                .map { key, slugs in
+                    let names = slugs.compactMap { slug in programs.first { $0.slug == slug }?.name(language) }
+                    return messages.text(key, language, [names.map { "- " + $0 }.joined(separator: "\n")])
+                }
+                return MessageData(reason: paragraphs.joined(separator: "\n\n"))
+            }
         }
     }
 

@@ -31,5 +31,6 @@ enum PrimaryMigrations {
         AddUserTextMessagesChoice(),
         AddEnrollmentDecisions(),
         AddProgramListIndexes(),
+        AddRenewals(),
     ]
 }

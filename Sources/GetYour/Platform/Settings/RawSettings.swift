@@ -1,3 +1,4 @@
+import Eligibility
 import Foundation
 
 /// Untyped values on their way to a `Settings`; collects every problem before failing so that
@@ -63,6 +64,9 @@ struct RawSettings {
             notifications: notificationSettings(),
             contact: cityContact(),
             jobsInterval: TimeInterval(int(.jobsIntervalSeconds, default: 15, range: 1...86_400)),
+            renewal: RenewalSchedule(
+                opensDaysBefore: int(.renewalOpensDays, default: 60, range: 0...365), reminderDays: reminderDays(),
+                graceDays: int(.renewalGraceDays, default: 30, range: 0...365)),
             trustedProxies: networks(.trustedProxies),
             maxHouseholdMembers: int(.maxMembers, default: 20, range: 1...100),
             paths: Settings.Paths(root: root, dataDirectory: dataDir)
@@ -145,6 +149,20 @@ struct RawSettings {
             return fallback
         }
         return number
+    }
+
+    /// Days before the first expiry when reminders go out: whole numbers from 0 to 365,
+    /// separated by commas ("60,30,7"); empty for none.
+    private mutating func reminderDays() -> [Int] {
+        let text = values[SettingKey.renewalReminderDays.name]?.trimmingCharacters(in: .whitespaces) ?? "60,30,7"
+        let days = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard days.allSatisfy({ $0.map { (0...365).contains($0) } ?? false }), Set(days).count == days.count else {
+            problems.append(
+                "\(SettingKey.renewalReminderDays.environmentVariable) must be different whole numbers of days from 0 to 365, separated by commas (like 60,30,7)"
+            )
+            return [60, 30, 7]
+        }
+        return days.compactMap { $0 }
     }
 
     /// The `usps` verifier needs its credentials and GIS endpoints; `local` needs nothing.

@@ -76,6 +76,9 @@ extension SettingKey {
     static let contactEmail = SettingKey("contact.email")
     static let contactPhone = SettingKey("contact.phone")
     static let jobsIntervalSeconds = SettingKey("jobs.interval_seconds")
+    static let renewalOpensDays = SettingKey("renewal.opens_days")
+    static let renewalReminderDays = SettingKey("renewal.reminder_days")
+    static let renewalGraceDays = SettingKey("renewal.grace_days")
 
     /// Every key, in the order `ref/env_vars/README.md` documents them.
     public static let all: [SettingKey] = [
@@ -91,6 +94,6 @@ extension SettingKey {
         contactEmail, contactPhone,
         emailBackend, smsBackend, sendgridURL, sendgridAPIKey, twilioURL, twilioAccountSID, twilioAuthToken, twilioFrom,
         fromEmail, fromName, replyTo, maxAttempts, retryBaseSeconds, retryCapMinutes, httpTimeoutSeconds, smsPerNumberPerHour,
-        outboxBatch, jobsIntervalSeconds,
+        outboxBatch, jobsIntervalSeconds, renewalOpensDays, renewalReminderDays, renewalGraceDays,
     ]
 }

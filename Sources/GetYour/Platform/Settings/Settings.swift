@@ -1,3 +1,4 @@
+import Eligibility
 import Foundation
 
 /// Every setting the app reads, typed and loaded once at start-up (P12).
@@ -23,6 +24,8 @@ public struct Settings: Sendable {
     public var contact: CityContact
     /// Pause between two runs of `getyour jobs` in its loop.
     public var jobsInterval: TimeInterval
+    /// When renewal opens, the reminders, and the grace period after expiry (P11).
+    public var renewal: RenewalSchedule
     /// Networks of the reverse proxies in front of the app; their `X-Forwarded-For` entries
     /// are believed, nobody else's (see `ClientAddress`). Empty: the socket peer is the client.
     public var trustedProxies: [IPNetwork]

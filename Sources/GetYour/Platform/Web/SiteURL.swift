@@ -47,6 +47,8 @@ public enum SiteURL: String, CaseIterable, Sendable {
     case submit = "/apply/submit"
     case submitted = "/apply/submitted"
     case respond = "/apply/respond"
+    case renewalChanges = "/apply/changes"
+    case renew = "/renew"
     case document = "/documents/:id"
 
     // Dashboard (P3 step 11)
@@ -80,6 +82,7 @@ public enum SiteURL: String, CaseIterable, Sendable {
     case adminPrograms = "/staff/admin/programs"
     case staffAnalytics = "/staff/analytics"
     case staffDocumentReplace = "/staff/documents/:id/replace"
+    case staffRenewal = "/staff/households/:id/renewal"
     case adminProgramNew = "/staff/admin/programs/:kind/new"
     case adminProgram = "/staff/admin/programs/:kind/:slug"
 
