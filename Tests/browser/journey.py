@@ -410,6 +410,35 @@ class Journey:
             self.failed += 1
             print("FAIL no enrolment email after getyour jobs --once")
 
+        # Renewal: the resident says the household changed (they now own their home), keeps
+        # the files staff accepted, reviews what changed and submits; staff compare and verify.
+        self.submit("form[action='/renew']")
+        self.check("renewal-changes", "What has changed since your last application?")
+        self.submit("form[action='/apply/changes']")
+        self.check("renewal-changes-errors", "Tick what has changed")
+        self.click("input[name=changed][value=household]")
+        self.submit("form[action='/apply/changes']")
+        self.check("renewal-household", "rent or own")
+        self.click("input[name=rent_own][value=own]")
+        self.submit("form[action='/apply/household']")
+        self.check("renewal-documents", "Accepted with your last application")
+        self.submit("form[action='/apply/documents']")
+        self.check("renewal-review", "What changed since your last application")
+        self.click("input[name=declaration]")
+        self.submit("form[action='/apply/submit']")
+        self.check("renewal-submitted", "Your application has been submitted")
+        self.go("/dashboard")
+        self.check("dashboard-renewal-submitted", "Enrolled until")
+        self.sign_out_and_in("browser.admin@city.example", password)
+        self.fill("code", codes[2])
+        self.submit("form[action='/login/two-factor']")
+        self.go("/staff?status=renewal")
+        self.check("staff-queue-renewals", "Renewal")
+        d.get(household)
+        self.check("staff-household-renewal", "What this renewal changes")
+        self.submit("form[action$='/verify']")
+        self.check("staff-household-renewal-verified", "The application is verified")
+
     def sign_out_and_in(self, email, password):
         self.submit("form[action='/logout']")
         self.go("/login")
