@@ -135,6 +135,7 @@ func routes(_ app: Application) throws {
     admins.on(.GET, .adminProgram, use: adminPrograms.showEdit)
     admins.on(.POST, .adminProgram, use: adminPrograms.change)
     admins.on(.GET, .staffAnalytics, use: AnalyticsController().show)
+    admins.on(.GET, .staffRenewals, use: RenewalsDueController().show)
     let records = AdminRecordsController()
     admins.on(.GET, .staffFeedback, use: records.feedback)
     admins.on(.GET, .staffAudit, use: records.audit)

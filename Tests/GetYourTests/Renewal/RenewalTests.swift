@@ -241,6 +241,45 @@ struct RenewalTests {
     }
 }
 
+@Suite("Renewals due and renewals started by staff (P11, issue 12)")
+struct RenewalsDueTests {
+    @Test func adminsSeeWhoIsDueAndStartARenewalForAHousehold() async throws {
+        try await TestApp.run { app in
+            let scene = try await RenewalScene.make(app)
+            var admin = try await signedInAdmin(app)
+            #expect(try await admin.get("/staff/renewals").text.contains("No household has a benefit ending in that time."))
+            let bad = try await admin.get("/staff/renewals?days=400")
+            #expect(bad.status == .unprocessableEntity && bad.text.contains("Enter a whole number of days from 1 to 365"))
+            #expect(bad.text.contains("value=\"400\""))
+
+            app.clock.travel(by: 320 * 86_400)
+            try await makeStaff(app, role: .admin, email: "later.admin@city.example")
+            admin = Browser(app)
+            try await admin.signInStaff(email: "later.admin@city.example")
+            let due = try await admin.get("/staff/renewals")
+            #expect(due.text.contains("Maria Lopez") && due.text.contains("Not started"))
+            let path = "/staff/households/\(scene.household.uuidString.lowercased())"
+            #expect(try await admin.get(path).text.contains("Start a renewal for this household"))
+            let started = try await admin.post("\(path)/renewal")
+            #expect(started.headers.first(name: .location) == "\(path)?done=renewal_started")
+            #expect(try await admin.get("/staff/renewals").text.contains("Started, not submitted"))
+            #expect(try await AuditEvent.query(on: app.db(.primary)).filter(\.$action == "application.renewal_started").count() == 1)
+            // A second start finds the one under way.
+            try await admin.get(path)
+            #expect(try await admin.post("\(path)/renewal").status == .conflict)
+            let resident = Browser(app)
+            try await resident.signIn(email: scene.email, password: "amber kettle meadow stone")
+            #expect(try await resident.get("/dashboard").text.contains("Continue your renewal"))
+
+            // Verifiers work applications, not this list.
+            try await makeStaff(app, role: .verifier, email: "v@city.example")
+            let verifier = Browser(app)
+            try await verifier.signInStaff(email: "v@city.example")
+            #expect(try await verifier.get("/staff/renewals").status == .forbidden)
+        }
+    }
+}
+
 @Suite("Renewal reminders and expiry (P11, issue 12)")
 struct RenewalJobsTests {
     func reminders(_ app: Application) async throws -> [String] {

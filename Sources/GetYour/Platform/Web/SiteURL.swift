@@ -83,6 +83,7 @@ public enum SiteURL: String, CaseIterable, Sendable {
     case staffAnalytics = "/staff/analytics"
     case staffDocumentReplace = "/staff/documents/:id/replace"
     case staffRenewal = "/staff/households/:id/renewal"
+    case staffRenewals = "/staff/renewals"
     case adminProgramNew = "/staff/admin/programs/:kind/new"
     case adminProgram = "/staff/admin/programs/:kind/:slug"
 
