@@ -363,6 +363,13 @@ struct RenewalJobsTests {
             let dashboard = try await resident.get("/dashboard").text
             #expect(dashboard.contains("It ended because no renewal reached us in time."))
             #expect(dashboard.contains("Renew my application"))
+            // A late renewal, once verified, puts the ended program back before the department.
+            let late = RenewalScene(app: app, program: scene.program, resident: resident, household: scene.household, email: scene.email)
+            #expect(try await late.startRenewal(changed: ["none"]).status == .seeOther)
+            try await late.submitRenewal()
+            #expect(try await late.verifyRenewal().status == .seeOther)
+            let back = try await scene.enrollment("recreation")
+            #expect(back.status == .applied && back.endReason == nil && back.expiresAt == nil)
         }
     }
 }
