@@ -87,6 +87,13 @@ final class ApplicationRecord: Model, @unchecked Sendable {
     init() {}
 
     var graph: StepGraph { StepGraph(furthest: furthestStep) }
+
+    /// The application a household's eligibility rests on (the lifecycle's rule): the most
+    /// recently verified of `applications`, which are oldest first.
+    static func eligibilityBasis(of applications: [ApplicationRecord]) -> ApplicationRecord? {
+        let id = ApplicationLifecycle.eligibilityBasis(applications.map { (id: $0.id!, status: $0.status) })
+        return applications.first { $0.id == id }
+    }
 }
 
 /// A standardised address; shared by households at the same place (`normalised_key`).

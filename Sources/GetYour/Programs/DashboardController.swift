@@ -95,8 +95,7 @@ struct DashboardController {
         let household = try await request.flow.household()
         let applications = try await ApplicationRecord.query(on: request.db(.primary))
             .filter(\.$household.$id == household.requireID()).sort(\.$startedAt).all()
-        let basisID = ApplicationLifecycle.eligibilityBasis(applications.map { (id: $0.id!, status: $0.status) })
-        if let basis = applications.first(where: { $0.id == basisID }) { return basis }
+        if let basis = ApplicationRecord.eligibilityBasis(of: applications) { return basis }
         return try await request.flow.latestSubmitted()
     }
 
@@ -146,8 +145,8 @@ struct DashboardController {
         // nothing until staff verify it); before any verification, on the submitted one.
         let applications = try await ApplicationRecord.query(on: db).filter(\.$household.$id == household.requireID())
             .sort(\.$startedAt).all()
-        let basisID = ApplicationLifecycle.eligibilityBasis(applications.map { (id: $0.id!, status: $0.status) })
-        let basis = applications.first { $0.id == basisID } ?? application
+        let verifiedBasis = ApplicationRecord.eligibilityBasis(of: applications)
+        let basis = verifiedBasis ?? application
         let enrollments = try await Enrollment.query(on: db).filter(\.$household.$id == household.requireID()).all()
         var eligibility: HouseholdEligibility?
         if let basis { eligibility = try await HouseholdEligibility.load(for: basis, on: db) }
@@ -180,7 +179,7 @@ struct DashboardController {
                 if reason == nil { eligible.append(card) } else { notEligible.append(card) }
             }
         }
-        let mayRenew = basisID != nil && ApplicationLifecycle.mayStartApplication(existing: applications.map(\.status))
+        let mayRenew = verifiedBasis != nil && ApplicationLifecycle.mayStartApplication(existing: applications.map(\.status))
         var requested: [String] = []
         if let application, application.status == .needsInfo {
             let checklist = try await DocumentChecklist.load(for: application, on: db)

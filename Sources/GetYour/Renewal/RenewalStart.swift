@@ -23,9 +23,9 @@ enum RenewalStart {
             let applications = try await ApplicationRecord.query(on: db).filter(\.$household.$id == householdID)
                 .sort(\.$startedAt).all()
             guard ApplicationLifecycle.mayStartApplication(existing: applications.map(\.status)) else { throw Refusal.alreadyOpen }
-            guard let basisID = ApplicationLifecycle.eligibilityBasis(applications.map { (id: $0.id!, status: $0.status) }),
-                let basis = applications.first(where: { $0.id == basisID })
-            else { throw Refusal.nothingVerified }
+            guard let basis = ApplicationRecord.eligibilityBasis(of: applications), let basisID = basis.id else {
+                throw Refusal.nothingVerified
+            }
 
             let renewal = ApplicationRecord()
             renewal.$household.id = householdID
