@@ -438,6 +438,15 @@ class Journey:
         self.check("staff-household-renewal", "What this renewal changes")
         self.submit("form[action$='/verify']")
         self.check("staff-household-renewal-verified", "The application is verified")
+        self.submit("form[action$='/renewal']")
+        self.check("staff-household-renewal-started", "A renewal was started")
+        self.go("/staff/renewals?days=400")
+        self.check("staff-renewals-due-errors", "Enter a whole number of days from 1 to 365")
+        self.go("/staff/renewals?days=365")
+        self.check("staff-renewals-due", "Renewals due")
+        self.sign_out_and_in(self.email, "amber kettle meadow stone")
+        self.go("/dashboard")
+        self.check("dashboard-renewing", "Continue your renewal")
 
     def sign_out_and_in(self, email, password):
         self.submit("form[action='/logout']")
