@@ -36,7 +36,8 @@ struct RenewalController {
     }
 
     /// POST `/apply/changes`: `changed` repeated (`address`, `household`, `members`,
-    /// `programs`), or `none` when nothing changed.
+    /// `programs`, as P13 lists them). None ticked, or `none`, means nothing has changed: the
+    /// resident goes straight to the documents and the review.
     func save(_ request: Request) async throws -> Response {
         guard let draft = try await request.flow.draft(), draft.kind == .renewal else {
             return request.redirect(to: SiteURL.apply.path(), redirectType: .normal)
@@ -44,9 +45,7 @@ struct RenewalController {
         let given = Set((try? request.content.get([String].self, at: "changed")) ?? [])
         let sections = given.compactMap(RenewalSection.init(rawValue:))
         var errors = FormErrors()
-        if given.isEmpty {
-            errors.add("changed", "renewal.error.choose")
-        } else if given.contains("none") && !sections.isEmpty {
+        if given.contains("none") && !sections.isEmpty {
             errors.add("changed", "renewal.error.none_and_changes")
         } else if sections.count + (given.contains("none") ? 1 : 0) != given.count {
             errors.add("changed", "renewal.error.choose")

@@ -214,14 +214,14 @@ struct RenewalTests {
         }
     }
 
-    @Test func changesMustBeAnsweredAndOnlyVerifiedHouseholdsRenew() async throws {
+    @Test func whatChangedIsCheckedAndOnlyVerifiedHouseholdsRenew() async throws {
         try await TestApp.run { app in
             let scene = try await RenewalScene.make(app, enroll: [])
             try await scene.resident.get("/dashboard")
             try await scene.resident.post("/renew")
             try await scene.resident.get("/apply/changes")
-            let empty = try await scene.resident.post("/apply/changes")
-            #expect(empty.status == .unprocessableEntity && empty.text.contains("Tick what has changed"))
+            let unknown = try await scene.resident.post("/apply/changes", [("changed", "income")])
+            #expect(unknown.status == .unprocessableEntity && unknown.text.contains("Choose from the parts listed"))
             let both = try await scene.resident.post("/apply/changes", [("changed", "none"), ("changed", "address")])
             #expect(both.status == .unprocessableEntity && both.text.contains("not both"))
             #expect(both.text.contains("value=\"address\" id=\"field-changed\" checked"), "what was ticked stays ticked")
@@ -229,6 +229,9 @@ struct RenewalTests {
             try await scene.resident.get("/dashboard")
             #expect(try await scene.resident.post("/renew").headers.first(name: .location) == "/apply")
             #expect(try await ApplicationRecord.query(on: app.db(.primary)).filter(\.$kind == .renewal).count() == 1)
+            // Nothing ticked means nothing has changed (P13 lists only the four sections).
+            try await scene.resident.get("/apply/changes")
+            #expect(try await scene.resident.post("/apply/changes").headers.first(name: .location) == "/apply/documents")
 
             // A household whose application is still with staff has nothing to renew yet.
             let other = Browser(app)
