@@ -17,8 +17,12 @@ enum RenewalStart {
         case alreadyOpen
     }
 
-    /// Creates the renewal draft in one transaction and returns it.
-    static func start(householdID: UUID, on db: any Database) async throws -> ApplicationRecord {
+    /// Creates the renewal draft in one transaction and returns it; `also` runs in that same
+    /// transaction (staff's audit event).
+    static func start(
+        householdID: UUID, on db: any Database,
+        also: @escaping @Sendable (ApplicationRecord, any Database) async throws -> Void = { _, _ in }
+    ) async throws -> ApplicationRecord {
         try await db.writeTransaction { db in
             let applications = try await ApplicationRecord.query(on: db).filter(\.$household.$id == householdID)
                 .sort(\.$startedAt).all()
@@ -58,6 +62,7 @@ enum RenewalStart {
             for selection in try await ApplicationEligibilityProgram.query(on: db).filter(\.$application.$id == basisID).all() {
                 try await ApplicationEligibilityProgram(applicationID: renewalID, programID: selection.$program.id).create(on: db)
             }
+            try await also(renewal, db)
             return renewal
         }
     }

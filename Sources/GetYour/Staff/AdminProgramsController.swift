@@ -94,7 +94,7 @@ struct AdminProgramsController {
     func create(_ request: Request) async throws -> Response {
         let kind = try Self.kind(request)
         let form = try request.content.decode(ProgramForm.self)
-        var errors = ProgramRules.check(form, kind: kind, creating: true, knownFlags: Self.coverageFlags(request))
+        var errors = ProgramRules.check(form, kind: kind, creating: true, knownFlags: Set(request.application.messages.coverageFlags))
         if errors.isEmpty {
             do {
                 _ = try await ProgramAdministration(request: request).create(kind, form)
@@ -128,7 +128,7 @@ struct AdminProgramsController {
         let slug = request.parameters.get("slug") ?? ""
         var form = try request.content.decode(ProgramForm.self)
         form.slug = slug
-        let errors = ProgramRules.check(form, kind: kind, creating: false, knownFlags: Self.coverageFlags(request))
+        let errors = ProgramRules.check(form, kind: kind, creating: false, knownFlags: Set(request.application.messages.coverageFlags))
         guard errors.isEmpty else { return try await render(request, kind, slug: slug, form, errors, status: .unprocessableEntity) }
         let changed = try await ProgramAdministration(request: request).change(kind, slug: slug, form)
         return request.redirect(to: SiteURL.adminPrograms.path() + (changed ? "?saved=1" : "?unchanged=1"), redirectType: .normal)
@@ -137,12 +137,6 @@ struct AdminProgramsController {
     static func kind(_ request: Request) throws -> ProgramKind {
         guard let kind = request.parameters.get("kind").flatMap(ProgramKind.init(rawValue:)) else { throw Abort(.notFound) }
         return kind
-    }
-
-    /// The coverage flags the city's messages name (`coverage.*`): the ones a program may
-    /// require and the address service reports.
-    static func coverageFlags(_ request: Request) -> Set<String> {
-        Set(request.application.messages.keys(under: "coverage."))
     }
 
     private func render(
@@ -182,7 +176,8 @@ struct AdminProgramsController {
             ]
             requires = .choice(
                 "requires", label: "admin_programs.requires", hint: "admin_programs.requires_hint",
-                options: Self.coverageFlags(request).sorted().map { ($0, "coverage.\($0)") }, selected: Set(form.requires ?? []), errors: m)
+                options: request.application.messages.coverageFlags.map { ($0, "coverage.\($0)") }, selected: Set(form.requires ?? []),
+                errors: m)
             requires?.required = false
             choices.append(
                 .choice(

@@ -290,7 +290,7 @@ struct HouseholdReviewController {
                 ? SiteURL.staffCoverageRefresh.path(householdID.uuidString.lowercased()) : nil,
             coverageFlag: .choice(
                 "flag", label: "staff.coverage_flag",
-                options: try await StaffActionsController.coverageFlags(request).map { ($0, "coverage.\($0)") },
+                options: request.application.messages.coverageFlags.map { ($0, "coverage.\($0)") },
                 selected: [typed["flag"] ?? ""], errors: m),
             coverageReason: .textarea(
                 "coverage_reason", label: "staff.coverage_reason", hint: "staff.coverage_reason_hint", value: typed["coverage_reason"],

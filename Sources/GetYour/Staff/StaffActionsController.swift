@@ -111,7 +111,7 @@ struct StaffActionsController {
             return back(request, household: try household.requireID(), done: "coverage_removed")
         }
         var errors = FormErrors()
-        if !(try await Self.coverageFlags(request)).contains(flag) { errors.add("flag", "staff.error.coverage_flag") }
+        if !request.application.messages.coverageFlags.contains(flag) { errors.add("flag", "staff.error.coverage_flag") }
         // Shown as `coverage_reason`: the deny form on the same page has its own `reason`.
         if reason.isEmpty {
             errors.add("coverage_reason", "staff.error.coverage_reason")
@@ -164,8 +164,9 @@ struct StaffActionsController {
         let householdID = try household.requireID()
         var errors = FormErrors()
         do {
-            let renewal = try await RenewalStart.start(householdID: householdID, on: request.db(.primary))
-            try await request.audit(.renewalStarted, .init(household: householdID, application: renewal.id))
+            _ = try await RenewalStart.start(householdID: householdID, on: request.db(.primary)) { renewal, db in
+                try await request.audit(.renewalStarted, .init(household: householdID, application: renewal.id), on: db)
+            }
             request.application.recordEvent(.renewalStarted, household: householdID)
             return back(request, household: householdID, done: "renewal_started")
         } catch RenewalStart.Refusal.alreadyOpen {
@@ -174,11 +175,6 @@ struct StaffActionsController {
             errors.add("decision", "staff.error.renewal_nothing_verified")
         }
         return try await rerender(request, errors, [:], status: .conflict)
-    }
-
-    /// The coverage flags any benefit program requires: the ones an exception can grant.
-    static func coverageFlags(_ request: Request) async throws -> [String] {
-        Set(try await BenefitProgram.query(on: request.db(.primary)).all().flatMap(\.requires)).sorted()
     }
 
     /// The application named in the URL and the revision the form was rendered with. The

@@ -30,6 +30,10 @@ public struct Messages: Sendable {
 
     public func has(_ key: String) -> Bool { table[.en]?[key] != nil }
 
+    /// The coverage flags the city names under `[coverage]` (P5): the ones a program may
+    /// require and an admin's exception may grant.
+    public var coverageFlags: [String] { keys(under: "coverage.") }
+
     /// The English keys that start with `prefix`, with the prefix removed.
     public func keys(under prefix: String) -> [String] {
         (table[.en] ?? [:]).keys.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }.sorted()
