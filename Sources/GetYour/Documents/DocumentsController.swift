@@ -121,19 +121,10 @@ struct DocumentsController {
                 let storageKey = Self.randomKey()
                 try await store.store(fileAt: file.temporary, key: storageKey)
                 stored.append(storageKey)
-                let document = Document()
-                document.$application.id = try draft.requireID()
-                document.purpose = item.purpose
-                document.$member.id = item.member?.id
-                document.$program.id = item.program?.id
-                document.storageKey = storageKey
-                document.mimeType = type
-                document.byteSize = file.size
-                document.sha256 = file.hasher.finalize().map { String(format: "%02x", $0) }.joined()
-                document.originalName = String(Self.displayName(file.originalName).prefix(255))
-                document.uploadedAt = Date()
-                document.reviewState = .pending
-                rows.append(document)
+                rows.append(
+                    Document(
+                        file, type: type, storageKey: storageKey, applicationID: try draft.requireID(), purpose: item.purpose,
+                        memberID: item.member?.id, programID: item.program?.id, at: Date()))
             }
             let finished = rows, now = request.application.clock.now()
             try await db.writeTransaction { db in
@@ -293,5 +284,26 @@ struct DocumentsController {
             maxMB: request.application.settings.uploads.maxFileBytes / 1_048_576,
             maxFiles: request.application.settings.uploads.maxFilesPerItem)
         return try await request.renderStep("application/documents", page).response(status, for: request)
+    }
+}
+
+extension Document {
+    /// A new file waiting for review, from an upload that passed the content checks (`vet`).
+    convenience init(
+        _ file: UploadReceiver.ReceivedFile, type: String, storageKey: String, applicationID: UUID, purpose: Purpose, memberID: UUID?,
+        programID: UUID?, at time: Date
+    ) {
+        self.init()
+        self.$application.id = applicationID
+        self.purpose = purpose
+        self.$member.id = memberID
+        self.$program.id = programID
+        self.storageKey = storageKey
+        self.mimeType = type
+        self.byteSize = file.size
+        self.sha256 = file.hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        self.originalName = String(DocumentsController.displayName(file.originalName).prefix(255))
+        self.uploadedAt = time
+        self.reviewState = .pending
     }
 }

@@ -134,8 +134,13 @@ struct DashboardController {
     ) async throws -> Response {
         let db = request.db(.primary), language = request.language
         let household = try await request.flow.household()
-        let draft = try await request.flow.draft()
-        let application = try await request.flow.latestSubmitted()
+        // One read of the household's applications: the draft, the newest submitted one (the
+        // status shown) and the one eligibility rests on all come from it.
+        let applications = try await ApplicationRecord.query(on: db).filter(\.$household.$id == household.requireID())
+            .sort(\.$startedAt).all()
+        let draft = applications.first { $0.status == .draft }
+        let application = applications.filter { $0.status != .draft }
+            .max { ($0.submittedAt ?? .distantPast) < ($1.submittedAt ?? .distantPast) }
         let firstVisit = application != nil && household.dashboardSeenAt == nil
         if firstVisit {
             household.dashboardSeenAt = Date()
@@ -143,8 +148,6 @@ struct DashboardController {
         }
         // Eligibility rests on the last verified application (a renewal under review changes
         // nothing until staff verify it); before any verification, on the submitted one.
-        let applications = try await ApplicationRecord.query(on: db).filter(\.$household.$id == household.requireID())
-            .sort(\.$startedAt).all()
         let verifiedBasis = ApplicationRecord.eligibilityBasis(of: applications)
         let basis = verifiedBasis ?? application
         let enrollments = try await Enrollment.query(on: db).filter(\.$household.$id == household.requireID()).all()

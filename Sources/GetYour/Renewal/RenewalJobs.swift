@@ -43,9 +43,13 @@ enum RenewalJobs {
                 HAVING MIN(e.expires_at) <= \(bind: horizon) AND MIN(e.expires_at) >= \(bind: calendar.startOfDay(for: now))
                 """
             ).all(decoding: Due.self)
+            // The reminders already sent for periods still running, read once for the round.
+            var sentFor: [UUID: [(Date, Int)]] = [:]
+            for reminder in try await RenewalReminder.query(on: db).filter(\.$firstExpiry >= calendar.startOfDay(for: now)).all() {
+                sentFor[reminder.$household.id, default: []].append((reminder.firstExpiry, reminder.daysBefore))
+            }
             for household in due {
-                let sent = try await RenewalReminder.query(on: db).filter(\.$household.$id == household.household_id)
-                    .filter(\.$firstExpiry == household.first_expiry).all(\.$daysBefore)
+                let sent = (sentFor[household.household_id] ?? []).filter { $0.0 == household.first_expiry }.map(\.1)
                 guard
                     let days = schedule.reminderDue(
                         firstExpiry: household.first_expiry, now: now, sent: Set(sent), calendar: calendar)
@@ -80,11 +84,9 @@ enum RenewalJobs {
             ).all()
             guard !inserted.isEmpty else { return false }
             try await app.outbox(on: db).enqueue(.renewalReminder, household: household) { user in
-                let formatter = DateFormatter()
-                formatter.dateStyle = .long
-                formatter.locale = Locale(identifier: user.preferredLanguage == .es ? "es_US" : "en_US")
-                formatter.timeZone = Request.cityTimeZone
-                return MessageData(name: user.firstName, link: app.link(to: .dashboard), date: formatter.string(from: firstExpiry))
+                MessageData(
+                    name: user.firstName, link: app.link(to: .dashboard),
+                    date: Request.longDateFormatter(user.preferredLanguage).string(from: firstExpiry))
             }
             return true
         }

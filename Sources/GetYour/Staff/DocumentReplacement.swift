@@ -50,18 +50,9 @@ struct DocumentReplacement {
         let key = DocumentsController.randomKey()
         try await store.store(fileAt: file.temporary, key: key)
         let now = request.application.clock.now()
-        let replacement = Document()
-        replacement.$application.id = try application.requireID()
-        replacement.purpose = old.purpose
-        replacement.$member.id = old.$member.id
-        replacement.$program.id = old.$program.id
-        replacement.storageKey = key
-        replacement.mimeType = type
-        replacement.byteSize = file.size
-        replacement.sha256 = file.hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        replacement.originalName = String(DocumentsController.displayName(file.originalName).prefix(255))
-        replacement.uploadedAt = now
-        replacement.reviewState = .pending
+        let replacement = Document(
+            file, type: type, storageKey: key, applicationID: try application.requireID(), purpose: old.purpose,
+            memberID: old.$member.id, programID: old.$program.id, at: now)
         do {
             try await db.writeTransaction { db in
                 // Only while the application is still with staff, and only once: a second

@@ -7,11 +7,14 @@ extension Request {
     static let cityTimeZone = TimeZone(identifier: "America/Denver")!
 
     /// "November 21, 2026" / "21 de noviembre de 2026", in the page's language.
-    var longDateFormatter: DateFormatter {
+    var longDateFormatter: DateFormatter { Self.longDateFormatter(language) }
+
+    /// The same in a given language, for messages written outside a request (jobs).
+    static func longDateFormatter(_ language: Language) -> DateFormatter {
         let formatter = DateFormatter()
         formatter.dateStyle = .long
         formatter.locale = Locale(identifier: language == .es ? "es_US" : "en_US")
-        formatter.timeZone = Self.cityTimeZone
+        formatter.timeZone = cityTimeZone
         return formatter
     }
 
