@@ -18,10 +18,18 @@ do {
 }
 
 let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+// JSON lines outside `local` (app.log_format), for a log shipper; plain text on a laptop.
 LoggingSystem.bootstrap { label in
-    var handler = StreamLogHandler.standardOutput(label: label)
-    handler.logLevel = level
-    return handler
+    switch settings.logFormat {
+    case .json:
+        var handler = JSONLogHandler(label: label)
+        handler.logLevel = level
+        return handler
+    case .text:
+        var handler = StreamLogHandler.standardOutput(label: label)
+        handler.logLevel = level
+        return handler
+    }
 }
 
 let app = try await Application.make(Environment(name: settings.environment.rawValue, arguments: arguments))

@@ -46,15 +46,33 @@ struct JobsCommand: AsyncCommand {
 
     static func runOnce(_ app: Application) async throws -> Summary {
         var summary = Summary()
-        summary.renewal = try await RenewalJobs.run(app)
-        summary.outbox = try await OutboxWorker(app: app).run()
-        let db = app.db(.primary), now = app.clock.now()
-        let session = app.settings.session
-        summary.sessions = try await StoredSession.purgeExpired(
-            idle: session.idleTimeout, absolute: session.absoluteTimeout, now: now, on: db)
-        summary.throttles = try await Throttle(database: db, secret: app.settings.security.secretKey)
-            .purge(before: now.addingTimeInterval(-7 * 24 * 3600))
-        summary.links = try await AccountToken.purgeSpent(before: now.addingTimeInterval(-24 * 3600), on: db)
+        summary.renewal = try await recorded("renewal", app) { try await RenewalJobs.run(app) }
+        summary.outbox = try await recorded("outbox", app) { try await OutboxWorker(app: app).run() }
+        try await recorded("housekeeping", app) {
+            let db = app.db(.primary), now = app.clock.now()
+            let session = app.settings.session
+            summary.sessions = try await StoredSession.purgeExpired(
+                idle: session.idleTimeout, absolute: session.absoluteTimeout, now: now, on: db)
+            summary.throttles = try await Throttle(database: db, secret: app.settings.security.secretKey)
+                .purge(before: now.addingTimeInterval(-7 * 24 * 3600))
+            summary.links = try await AccountToken.purgeSpent(before: now.addingTimeInterval(-24 * 3600), on: db)
+        }
         return summary
+    }
+
+    /// Runs one job and writes its outcome to `job_runs` (`/metrics` reads it). Recording is
+    /// best effort: a job that worked is not reported as failed because the record could not
+    /// be written (the database went away in between); the next round records again.
+    @discardableResult
+    private static func recorded<T>(_ job: String, _ app: Application, _ body: () async throws -> T) async throws -> T {
+        let started = app.clock.now()
+        do {
+            let result = try await body()
+            try? await JobRuns.record(job, started: started, finished: app.clock.now(), succeeded: true, on: app.db(.primary))
+            return result
+        } catch {
+            try? await JobRuns.record(job, started: started, finished: app.clock.now(), succeeded: false, on: app.db(.primary))
+            throw error
+        }
     }
 }

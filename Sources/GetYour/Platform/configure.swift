@@ -43,16 +43,22 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.analytics = recorder
     app.lifecycle.use(AnalyticsLifecycle(recorder: recorder))
 
-    app.middleware = middleware(for: settings, recorder: recorder, clock: app.clock)
+    app.metrics = AppMetrics()
+    let observer = RequestObserverMiddleware(
+        metrics: app.metrics, logger: app.logger, level: settings.logFormat == .json ? .info : .debug)
+    app.middleware = middleware(for: settings, recorder: recorder, clock: app.clock, observer: observer)
     try routes(app)
 }
 
 /// The middleware chain, outermost first. Errors are turned into pages inside the headers
 /// and analytics layers, so error pages get both.
-private func middleware(for settings: Settings, recorder: AnalyticsRecorder, clock: AppClock) -> Middlewares {
+private func middleware(
+    for settings: Settings, recorder: AnalyticsRecorder, clock: AppClock, observer: RequestObserverMiddleware
+) -> Middlewares {
     let cookies = CookieSettings(secure: settings.security.secureCookies)
     var chain = Middlewares()
     chain.use(RequestIDMiddleware())
+    chain.use(observer)
     chain.use(AnalyticsMiddleware(recorder: recorder))
     chain.use(SecurityHeadersMiddleware(hsts: settings.security.hsts))
     chain.use(LanguageMiddleware(cookie: cookies))

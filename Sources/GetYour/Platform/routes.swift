@@ -143,4 +143,6 @@ func routes(_ app: Application) throws {
     // Health (monitoring)
     let health = HealthController(recorder: app.analytics)
     app.on(.GET, .healthz, use: health.show)
+    let metrics = MetricsController(metrics: app.metrics)
+    app.on(.GET, .metrics, use: metrics.show)
 }

@@ -66,4 +66,40 @@ struct DatabaseTests {
             if TestApp.engine == "postgres" { #expect(version?.contains("PostgreSQL") == true) } else { #expect(version?.isEmpty == false) }
         }
     }
+
+    /// CI runs the suite as the base role of `ref/sql/roles.sql`: what the app may not do
+    /// must fail there, so a migration or query that needs more fails CI.
+    @Test(.enabled(if: TestApp.appRole != nil, "runs on the PostgreSQL pass, as the base role"))
+    func theAppRunsAsABaseRoleWithoutDDLAndWithAnAppendOnlyAuditTrail() async throws {
+        let required = TestApp.environment["GETYOUR_TEST_REQUIRE_POSTGRES"] == "1"
+        if required { #expect(TestApp.migrationURL != nil, "the PostgreSQL pass must run as the base role") }
+        try await TestApp.run { app in
+            let sql = app.db(.primary) as! any SQLDatabase
+            let role = try await sql.raw("SELECT current_user AS name").first()?.decode(column: "name", as: String.self)
+            #expect(role == TestApp.appRole)
+            // Rows: yes.
+            let admin = try await signedInAdmin(app)
+            #expect(try await admin.get("/staff").status == .ok)
+            let audits = try await sql.raw("SELECT count(*) AS n FROM audit_events").first()?.decode(column: "n", as: Int.self)
+            #expect((audits ?? 0) > 0)
+            // Schema changes, rewriting the audit trail, recording a migration: no.
+            let refused = [
+                "CREATE TABLE sneaky (id int)",
+                "ALTER TABLE users ADD COLUMN sneaky int",
+                "DROP TABLE sessions",
+                "TRUNCATE sessions",
+                "UPDATE audit_events SET action = 'changed'",
+                "DELETE FROM audit_events",
+                "INSERT INTO _fluent_migrations (id, name, batch) VALUES ('00000000-0000-0000-0000-000000000001', 'x', 1)",
+            ]
+            for statement in refused {
+                await #expect(throws: (any Error).self, "\(statement) must be refused") {
+                    try await sql.raw(SQLQueryString(statement)).run()
+                }
+            }
+            let analytics = app.db(.analytics) as! any SQLDatabase
+            await #expect(throws: (any Error).self) { try await analytics.raw("DROP TABLE request_logs").run() }
+            #expect(try await sql.raw("SELECT count(*) AS n FROM audit_events").first()?.decode(column: "n", as: Int.self) == audits)
+        }
+    }
 }

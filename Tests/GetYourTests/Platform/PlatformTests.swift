@@ -136,4 +136,30 @@ struct PlatformTests {
             #expect(report.databases == ["primary": "up", "analytics": "up"])
         }
     }
+
+    /// A load balancer keeps a new release out of rotation until `getyour migrate` has run.
+    @Test func readinessFailsWhileAMigrationIsPending() async throws {
+        try await TestApp.run { app in
+            var response = try await Browser(app).get("/healthz?ready=1")
+            for _ in 0..<2 where response.text.contains("\"down\"") { response = try await Browser(app).get("/healthz?ready=1") }
+            #expect(response.status == .ok)
+            var report = try JSONDecoder().decode(HealthController.Report.self, from: Data(response.text.utf8))
+            #expect(report.migrations == ["primary": "current", "analytics": "current"])
+
+            // As if the code were one migration ahead of the database.
+            let owner = app.db(app.migrationDatabase(for: .primary)) as! any SQLDatabase
+            let last = PrimaryMigrations.all.last!.name
+            try await owner.raw("UPDATE _fluent_migrations SET name = \(bind: "hidden") WHERE name = \(bind: last)").run()
+            response = try await Browser(app).get("/healthz?ready=1")
+            #expect(response.status == .serviceUnavailable)
+            report = try JSONDecoder().decode(HealthController.Report.self, from: Data(response.text.utf8))
+            #expect(report.status == "not ready")
+            #expect(report.migrations?["primary"] == "pending: 1")
+            // Liveness is unaffected: the process and its database are fine.
+            #expect(try await Browser(app).get("/healthz").status == .ok)
+
+            try await owner.raw("UPDATE _fluent_migrations SET name = \(bind: last) WHERE name = \(bind: "hidden")").run()
+            #expect(try await Browser(app).get("/healthz?ready=1").status == .ok)
+        }
+    }
 }

@@ -21,6 +21,13 @@ enum TestApp {
         environment["GETYOUR_TEST_ANALYTICS_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? postgresURL
     }
     static var engine: String { postgresURL == nil ? "sqlite" : "postgres" }
+    /// The privileged role's URLs (`scripts/pg.sh` sets them): migrations, and each test's
+    /// schemas, are made with them while the test itself runs as the base role.
+    static var migrationURL: String? { environment["GETYOUR_TEST_MIGRATION_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } }
+    static var analyticsMigrationURL: String? {
+        environment["GETYOUR_TEST_ANALYTICS_MIGRATION_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? migrationURL
+    }
+    static var appRole: String? { environment["GETYOUR_TEST_APP_ROLE"].flatMap { $0.isEmpty ? nil : $0 } }
 
     /// What every environment but `local` needs for its outside services: SendGrid and Twilio
     /// credentials (nothing is sent to them: tests choose the file backends or a stub) and the
@@ -72,6 +79,11 @@ enum TestApp {
         if let url = postgresURL, let analyticsURL = postgresAnalyticsURL {
             settings.database.primary = .postgres(url: url, searchPath: [schema + "_p"])
             settings.database.analytics = .postgres(url: analyticsURL, searchPath: [schema + "_a"])
+            if let migrationURL, let analyticsMigrationURL {
+                settings.database.primaryMigration = .postgres(url: migrationURL, searchPath: [schema + "_p"])
+                settings.database.analyticsMigration = .postgres(url: analyticsMigrationURL, searchPath: [schema + "_a"])
+                settings.database.appRole = appRole
+            }
         } else {
             settings.database.primary = .sqliteFile(scratch.appendingPathComponent("primary.sqlite").path)
             settings.database.analytics = .sqliteFile(scratch.appendingPathComponent("analytics.sqlite").path)
@@ -115,13 +127,13 @@ enum TestApp {
 
     private static func createSchemas(_ app: Application, schema: String, settings: Settings) async throws {
         for (id, name) in testSchemas(settings, schema) {
-            try await (app.db(id) as! any SQLDatabase).raw("CREATE SCHEMA IF NOT EXISTS \(ident: name)").run()
+            try await (app.db(app.migrationDatabase(for: id)) as! any SQLDatabase).raw("CREATE SCHEMA IF NOT EXISTS \(ident: name)").run()
         }
     }
 
     private static func dropSchemas(_ app: Application, schema: String, settings: Settings) async throws {
         for (id, name) in testSchemas(settings, schema) {
-            try await (app.db(id) as! any SQLDatabase).raw("DROP SCHEMA IF EXISTS \(ident: name) CASCADE").run()
+            try await (app.db(app.migrationDatabase(for: id)) as! any SQLDatabase).raw("DROP SCHEMA IF EXISTS \(ident: name) CASCADE").run()
         }
     }
 }

@@ -32,5 +32,6 @@ enum PrimaryMigrations {
         AddEnrollmentDecisions(),
         AddProgramListIndexes(),
         AddRenewals(),
+        CreateJobRuns(),
     ]
 }

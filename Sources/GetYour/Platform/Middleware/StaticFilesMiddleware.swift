@@ -14,6 +14,7 @@ struct StaticFilesMiddleware: AsyncMiddleware {
                 || request.url.path.hasPrefix("/images/") || request.url.path == "/favicon.ico"
         else { return try await next.respond(to: request) }
         let response = try await files.respond(to: request, chainingTo: next).get()
+        if request.route == nil { request.storage[ServedStaticFileKey.self] = true }
         if response.status == .ok {
             response.headers.replaceOrAdd(name: .cacheControl, value: "public, max-age=3600")
         }

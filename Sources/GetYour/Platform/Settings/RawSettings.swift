@@ -22,12 +22,20 @@ struct RawSettings {
             version: string(.version, default: GetYourVersion.current),
             publicBaseURL: string(.publicBaseURL, default: "http://127.0.0.1:8080"),
             logLevel: string(.logLevel, default: "info"),
+            logFormat: choice(.logFormat, default: isLocal ? LogFormat.text : .json),
+            metrics: MetricsSettings(
+                token: values[SettingKey.metricsToken.name].flatMap { $0.isEmpty ? nil : $0 },
+                allowedNetworks: networks(.metricsAllowed, default: isLocal ? "127.0.0.1, ::1" : "")),
             showErrorDetails: environment == .production ? false : bool(.showErrorDetails, default: isLocal),
             database: DatabaseSettings(
                 primary: location(.primaryURL, sqliteFile: dataDir.appendingPathComponent("primary.sqlite")),
                 analytics: location(.analyticsURL, sqliteFile: dataDir.appendingPathComponent("analytics.sqlite")),
                 maxConnectionsPerEventLoop: int(.maxConnections, default: 4, range: 1...64),
-                poolTimeout: int(.poolTimeout, default: 5, range: 1...120)
+                poolTimeout: int(.poolTimeout, default: 5, range: 1...120),
+                primaryMigration: optionalLocation(.primaryMigrationURL),
+                analyticsMigration: optionalLocation(.analyticsMigrationURL),
+                appRole: roleName(.appRole),
+                analyticsReaderRole: roleName(.analyticsReaderRole)
             ),
             security: SecuritySettings(
                 secretKey: secret(.secretKey, localDefault: "local-development-secret-key-not-for-real-use"),
@@ -91,6 +99,9 @@ struct RawSettings {
             problems.append(
                 "\(SettingKey.secretKey.environmentVariable) must be at least 32 random characters, not the template's placeholder")
         }
+        if let token = settings.metrics.token, token.count < 32 || token.uppercased().contains("CHANGE_ME") {
+            problems.append("\(SettingKey.metricsToken.environmentVariable) must be at least 32 random characters, or unset")
+        }
         if !settings.security.secureCookies {
             problems.append("\(SettingKey.secureCookies.environmentVariable) must be true (cookies only over HTTPS)")
         }
@@ -108,7 +119,13 @@ struct RawSettings {
             problems.append(
                 "\(SettingKey.logLevel.environmentVariable) must not be trace: at trace, SQL statements are logged with their values")
         }
-        for (location, setting) in [(settings.database.primary, SettingKey.primaryURL), (settings.database.analytics, .analyticsURL)] {
+        let locations: [(DatabaseLocation, SettingKey)] =
+            [
+                (settings.database.primary, .primaryURL), (settings.database.analytics, .analyticsURL),
+            ]
+            + [(settings.database.primaryMigration, .primaryMigrationURL), (settings.database.analyticsMigration, .analyticsMigrationURL)]
+            .compactMap { location, key in location.map { ($0, key) } }
+        for (location, setting) in locations {
             switch location {
             case .sqliteFile:
                 problems.append("\(setting.environmentVariable) must be a PostgreSQL URL (SQLite is for local use only)")
@@ -299,9 +316,32 @@ struct RawSettings {
         return .sqliteFile(sqliteFile.path)
     }
 
+    /// A PostgreSQL URL that may be left out (the migration URLs).
+    private mutating func optionalLocation(_ key: SettingKey) -> DatabaseLocation? {
+        guard let value = values[key.name], !value.isEmpty else { return nil }
+        guard value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") else {
+            problems.append("\(key.environmentVariable) must start with postgres://")
+            return nil
+        }
+        return .postgres(url: value)
+    }
+
+    /// A PostgreSQL role name: lower-case letters, digits and underscores.
+    private mutating func roleName(_ key: SettingKey) -> String? {
+        let value = string(key, default: "")
+        guard !value.isEmpty else { return nil }
+        guard value.range(of: "^[a-z_][a-z0-9_]{0,62}$", options: .regularExpression) != nil else {
+            problems.append("\(key.environmentVariable) must be a role name of lower-case letters, digits and underscores")
+            return nil
+        }
+        return value
+    }
+
     /// A comma-separated list of addresses or CIDR networks.
-    private mutating func networks(_ key: SettingKey) -> [IPNetwork] {
-        let items = string(key, default: "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    private mutating func networks(_ key: SettingKey, default fallback: String = "") -> [IPNetwork] {
+        let items = string(key, default: fallback).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
         var networks: [IPNetwork] = []
         for item in items {
             if let network = IPNetwork(item) {

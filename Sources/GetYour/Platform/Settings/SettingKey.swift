@@ -18,12 +18,19 @@ extension SettingKey {
     static let version = SettingKey("app.version", env: "GETYOUR_VERSION")
     static let publicBaseURL = SettingKey("app.public_base_url")
     static let logLevel = SettingKey("app.log_level")
+    static let logFormat = SettingKey("app.log_format")
+    static let metricsToken = SettingKey("metrics.token", secret: true)
+    static let metricsAllowed = SettingKey("metrics.allowed_networks")
     static let showErrorDetails = SettingKey("app.show_error_details")
     static let dataDirectory = SettingKey("app.data_dir", env: "GETYOUR_DATA_DIR")
     static let primaryURL = SettingKey("database.primary_url", secret: true)
     static let analyticsURL = SettingKey("database.analytics_url", secret: true)
     static let maxConnections = SettingKey("database.max_connections_per_event_loop")
     static let poolTimeout = SettingKey("database.pool_timeout_seconds")
+    static let primaryMigrationURL = SettingKey("database.primary_migration_url", secret: true)
+    static let analyticsMigrationURL = SettingKey("database.analytics_migration_url", secret: true)
+    static let appRole = SettingKey("database.app_role")
+    static let analyticsReaderRole = SettingKey("database.analytics_reader_role")
     static let secretKey = SettingKey("security.secret_key", secret: true)
     static let secureCookies = SettingKey("security.secure_cookies")
     static let hsts = SettingKey("security.hsts")
@@ -82,8 +89,8 @@ extension SettingKey {
 
     /// Every key, in the order `ref/env_vars/README.md` documents them.
     public static let all: [SettingKey] = [
-        version, publicBaseURL, logLevel, showErrorDetails, dataDirectory,
-        primaryURL, analyticsURL, maxConnections, poolTimeout,
+        version, publicBaseURL, logLevel, logFormat, showErrorDetails, dataDirectory, metricsToken, metricsAllowed,
+        primaryURL, analyticsURL, maxConnections, poolTimeout, primaryMigrationURL, analyticsMigrationURL, appRole, analyticsReaderRole,
         secretKey, secureCookies, hsts, bcryptCost,
         idleMinutes, staffIdleMinutes, absoluteHours,
         maxFileMB, maxFilesPerItem, maxApplicationMB, maxMembers,

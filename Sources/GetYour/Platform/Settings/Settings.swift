@@ -10,6 +10,10 @@ public struct Settings: Sendable {
     public var version: String
     public var publicBaseURL: String
     public var logLevel: String
+    /// `json` (one object per line, for a log shipper) or `text`; `json` outside `local`.
+    public var logFormat: LogFormat
+    /// Who may read `/metrics`.
+    public var metrics: MetricsSettings
     public var showErrorDetails: Bool
     public var database: DatabaseSettings
     public var security: SecuritySettings
@@ -60,12 +64,33 @@ public enum AppEnvironment: String, Sendable, CaseIterable {
     }
 }
 
+public enum LogFormat: String, Sendable, CaseIterable {
+    case json, text
+}
+
+/// `/metrics` answers a request from one of `allowedNetworks` (the client address as
+/// `ClientAddress` resolves it), or one that sends `Authorization: Bearer <token>`; nobody
+/// else, and nobody at all when neither is set.
+public struct MetricsSettings: Sendable {
+    public var token: String?
+    public var allowedNetworks: [IPNetwork]
+}
+
 public struct DatabaseSettings: Sendable {
     public var primary: DatabaseLocation
     public var analytics: DatabaseLocation
     public var maxConnectionsPerEventLoop: Int
     /// How long a request waits for a free PostgreSQL connection before it gets a 503.
     public var poolTimeout: Int
+    /// Where `getyour migrate` connects instead, as the privileged role that owns the tables
+    /// (`ref/sql/roles.sql`); nil: the app's own URL.
+    public var primaryMigration: DatabaseLocation? = nil
+    public var analyticsMigration: DatabaseLocation? = nil
+    /// The base role the app runs as: after migrating, `getyour migrate` grants it SELECT,
+    /// INSERT, UPDATE, DELETE on every table, and only INSERT, SELECT on `audit_events`.
+    public var appRole: String? = nil
+    /// The read-only role for reports on the analytics database: granted SELECT after migrating.
+    public var analyticsReaderRole: String? = nil
 }
 
 /// A database is either an SQLite file (the embedded default in `local`) or a PostgreSQL URL.

@@ -6,6 +6,10 @@ import Vapor
 /// `/healthz` (P13): the version, the environment and whether each database answers.
 /// It answers 503 only when the primary database is down: without analytics the app still
 /// serves residents, so a load balancer must not take the server out of rotation for it.
+///
+/// `/healthz?ready=1` is the readiness check for a load balancer or orchestrator: it also
+/// answers 503 while migrations of either database are pending (a new release started
+/// before `getyour migrate` ran), and names how many.
 struct HealthController {
     struct Report: Content {
         let status: String
@@ -13,9 +17,11 @@ struct HealthController {
         let environment: String
         let databases: [String: String]
         let analyticsRowsDropped: Int
+        /// Readiness mode only: "current", "pending: N" or "unknown" per database.
+        let migrations: [String: String]?
 
         enum CodingKeys: String, CodingKey {
-            case status, version, environment, databases
+            case status, version, environment, databases, migrations
             case analyticsRowsDropped = "analytics_rows_dropped"
         }
     }
@@ -26,13 +32,27 @@ struct HealthController {
         async let primary = Self.answers(request.db(.primary))
         async let analytics = Self.answers(request.db(.analytics))
         let (primaryUp, analyticsUp) = await (primary, analytics)
+        var ready = primaryUp
+        var migrations: [String: String]?
+        if (try? request.query.get(String.self, at: "ready")).map({ ["1", "true", "yes"].contains($0) }) == true {
+            var states: [String: String] = [:]
+            for (id, up) in [(DatabaseID.primary, primaryUp), (.analytics, analyticsUp)] where up {
+                let pending = try? await request.application.pendingMigrations(id)
+                states[id.string] = pending.map { $0.isEmpty ? "current" : "pending: \($0.count)" } ?? "unknown"
+                // Analytics may be down without taking the server out of rotation, but a
+                // schema behind the code is never served.
+                if pending?.isEmpty != true { ready = false }
+            }
+            migrations = states
+        }
         let report = Report(
-            status: primaryUp ? (analyticsUp ? "ok" : "degraded") : "down",
+            status: primaryUp ? (ready ? (analyticsUp ? "ok" : "degraded") : "not ready") : "down",
             version: request.application.settings.version,
             environment: request.application.settings.environment.rawValue,
             databases: ["primary": primaryUp ? "up" : "down", "analytics": analyticsUp ? "up" : "down"],
-            analyticsRowsDropped: recorder.droppedCount)
-        return try await report.encodeResponse(status: primaryUp ? .ok : .serviceUnavailable, for: request)
+            analyticsRowsDropped: recorder.droppedCount,
+            migrations: migrations)
+        return try await report.encodeResponse(status: ready ? .ok : .serviceUnavailable, for: request)
     }
 
     /// `SELECT 1`, given at most two seconds. The probe is not awaited past the deadline

@@ -9,6 +9,7 @@ public enum SiteURL: String, CaseIterable, Sendable {
     // Public
     case home = "/"
     case healthz = "/healthz"
+    case metrics = "/metrics"
     case stylesheet = "/css/site.css"
     case publicPrograms = "/programs"
     case addressCheck = "/address-check"
