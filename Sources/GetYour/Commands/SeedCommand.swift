@@ -6,20 +6,52 @@ import Vapor
 /// does not have yet and leaves every existing one as it is, because admins change programs
 /// in `/staff/admin/programs`; running it twice changes nothing. `--reset` overwrites the
 /// existing programs' texts and thresholds with the file's (audited). It never deletes a
-/// program: households may reference it (deactivate it instead).
+/// program: households may reference it (deactivate it instead). `--demo` adds the demo
+/// residents and staff of `DemoData` (not in production).
 struct SeedCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Flag(name: "reset", help: "Also overwrite existing programs with the file's values, undoing admins' changes.")
         var reset: Bool
+
+        @Flag(name: "demo", help: "Also create demo residents in every state and one staff account per role (refused in production).")
+        var demo: Bool
+
+        @Option(name: "email-domain", help: "Domain of the demo accounts' email addresses (default: example.org)")
+        var emailDomain: String?
     }
 
     var help: String {
-        "Adds the programs in settings/programs.toml that the database does not have yet; existing programs are kept as admins left them unless --reset is given."
+        "Adds the programs in settings/programs.toml that the database does not have yet; existing programs are kept as admins left them unless --reset is given. --demo also creates demo residents in every state and one staff account per role (not in production)."
     }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let summary = try await ReferenceDataLoader.load(context.application, reset: signature.reset)
+        let app = context.application
+        if signature.demo, app.settings.environment == .production { throw DemoData.Refusal.production }
+        let summary = try await ReferenceDataLoader.load(app, reset: signature.reset)
         context.console.print(summary)
+        guard signature.demo else { return }
+        let domain = signature.emailDomain ?? "example.org"
+        guard ContactRules.isEmail("demo@" + domain) else { throw CommandError.invalidArgument("--email-domain must be a domain name") }
+        let rows = try await DemoData.seed(app, emailDomain: domain)
+        context.console.print(Self.table(rows))
+        if rows.contains(where: { $0.password == nil }) {
+            context.console.print("Accounts marked \"(unchanged)\" existed already; their passwords were printed when they were made.")
+        }
+        if rows.contains(where: { $0.password != nil }) {
+            context.console.print("Passwords are shown this once. Staff accounts set up an authenticator app at first sign-in.")
+        }
+    }
+
+    /// The who-is-who table: email, role, state, password.
+    static func table(_ rows: [DemoData.Row]) -> String {
+        let header = ("email", "role", "password", "state")
+        let lines = [header] + rows.map { ($0.email, $0.role, $0.password ?? "(unchanged)", $0.state) }
+        let widths = (
+            lines.map(\.0.count).max() ?? 0, lines.map(\.1.count).max() ?? 0, lines.map(\.2.count).max() ?? 0
+        )
+        func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+        return lines.map { "\(pad($0.0, widths.0))  \(pad($0.1, widths.1))  \(pad($0.2, widths.2))  \($0.3)" }
+            .joined(separator: "\n")
     }
 }
 
