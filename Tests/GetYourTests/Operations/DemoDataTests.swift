@@ -93,4 +93,22 @@ struct DemoDataTests {
         #expect(try MagicSniffer().mimeType(of: Array(data)) == "application/pdf")
         #expect(DocumentRules.looksComplete(type: "application/pdf", file: file, size: data.count))
     }
+
+    /// The UAT plan is followed step by step on stage: every step says which demo account to
+    /// use (or that it needs none, a new one, or a shell), and its table matches the seed.
+    @Test func theUATPlanNamesADemoAccountForEveryStep() throws {
+        let plan = try String(contentsOf: TestApp.root.appendingPathComponent("ref/uat_plan.md"), encoding: .utf8)
+        let handles = DemoData.residents.map(\.handle) + DemoData.staff.map(\.handle)
+        for handle in handles {
+            #expect(plan.contains("| `\(handle)` |"), "\(handle) is missing from the plan's account table")
+        }
+        let steps = plan.split(separator: "\n").filter { $0.hasPrefix("- [ ] ") }
+        #expect(steps.count > 50)
+        for step in steps {
+            let named =
+                handles.contains { step.contains("`\($0)`") }
+                || ["- [ ] New account", "- [ ] Signed out", "- [ ] Shell"].contains { step.hasPrefix($0) }
+            #expect(named, "no account named: \(step.prefix(80))")
+        }
+    }
 }
