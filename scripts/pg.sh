@@ -38,6 +38,9 @@ start_throwaway_postgres() {
   export GETYOUR_TEST_MIGRATION_DATABASE_URL="postgres://getyour_test_migrator:migrator@$base/getyour_test?sslmode=disable"
   export GETYOUR_TEST_ANALYTICS_MIGRATION_DATABASE_URL="postgres://getyour_test_migrator:migrator@$base/getyour_test_analytics?sslmode=disable"
   export GETYOUR_TEST_APP_ROLE=getyour_test_app
+  # For scripts that make more databases with ref/sql/roles.sql (Tests/ops/*): a superuser psql.
+  export GETYOUR_TEST_PG_SUPERUSER_PSQL="${as_pg[*]} $pgbin/psql -h $PG_DATA -p $PG_PORT -U postgres"
+  export GETYOUR_TEST_PG_ADDRESS="127.0.0.1:$PG_PORT"
   say "PostgreSQL running on 127.0.0.1:$PG_PORT"
 }
 

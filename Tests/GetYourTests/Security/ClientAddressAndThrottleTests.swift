@@ -27,6 +27,45 @@ struct ClientAddressAndThrottleTests {
         #expect(ClientAddress.resolve(peer: "10.0.0.5", forwardedFor: [], trustedProxies: proxies) == "10.0.0.5")
     }
 
+    @Test func behindOneProxyThePeerIsTheProxyAndItsOwnEntryIsTheClient() {
+        // Any peer address: the only way in is the proxy (GETYOUR_APP_BEHIND_PROXY).
+        #expect(
+            ClientAddress.resolve(peer: "172.17.0.3", forwardedFor: ["6.6.6.6, 198.51.100.7"], trustedProxies: [], behindProxy: true)
+                == "198.51.100.7")
+        #expect(ClientAddress.resolve(peer: "172.17.0.3", forwardedFor: [], trustedProxies: [], behindProxy: true) == "172.17.0.3")
+        #expect(ClientAddress.resolve(peer: "172.17.0.3", forwardedFor: ["6.6.6.6, 198.51.100.7"], trustedProxies: []) == "172.17.0.3")
+    }
+
+    /// Failed sign-ins from one client, each with a new forged `X-Forwarded-For` in front of
+    /// the proxy's own entry: they all count against that one client address.
+    @Test func aForgedForwardedForDoesNotEscapeTheSignInThrottle() async throws {
+        let events = CollectedSecurityEvents()
+        let settings = try TestApp.settings(
+            variables: [
+                "GETYOUR_APP_BEHIND_PROXY": "true", "GETYOUR_LIMITS_LOGIN_ADDRESS_DELAY_MS": "1", "GETYOUR_LIMITS_LOGIN_FAILURES": "3",
+            ])
+        try await TestApp.run(settings) { app in
+            app.securityEvents = events
+            func failSignIn(_ index: Int, forwarded: String) async throws {
+                let browser = Browser(app)
+                browser.overTheNetwork = true
+                try await browser.get("/login")
+                let answer = try await browser.post(
+                    "/login", [("email", "guess\(index)@example.com"), ("password", "wrong password 123")],
+                    headers: ["X-Forwarded-For": forwarded])
+                #expect(answer.status == .unprocessableEntity)
+            }
+            for index in 0..<5 { try await failSignIn(index, forwarded: "10.9.\(index).1, 198.51.100.7") }
+            let throttled = events.all.filter { $0.kind == .throttled }
+            #expect(!throttled.isEmpty, "five failures from one client escaped the per-address limit")
+            #expect(Set(events.all.filter { $0.kind == .signInFailed }.map(\.client)).count == 1)
+            // Another client behind the same proxy has its own count.
+            let before = throttled.count
+            try await failSignIn(9, forwarded: "198.51.100.8")
+            #expect(events.all.filter { $0.kind == .throttled }.count == before)
+        }
+    }
+
     @Test func networksParseAndMatch() throws {
         let network = try #require(IPNetwork("192.168.4.0/22"))
         #expect(network.contains(IPNetwork.parseAddress("192.168.7.255")!))

@@ -211,7 +211,8 @@ enum DemoData {
         let db = app.db(.primary)
         let user = User(
             email: email, passwordHash: try await app.accounts.hasher.hash(password), firstName: resident.firstName,
-            lastName: resident.lastName, phone: "(970) 555-01\(String(format: "%02d", abs(resident.handle.hashValue) % 100))",
+            lastName: resident.lastName,
+            phone: "(970) 555-01\(String(format: "%02d", 10 + (residents.firstIndex { $0.handle == resident.handle } ?? 0)))",
             language: resident.language, role: .resident)
         user.emailConfirmedAt = app.clock.now()
         try await user.create(on: db)

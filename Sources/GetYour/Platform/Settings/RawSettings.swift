@@ -76,6 +76,7 @@ struct RawSettings {
                 opensDaysBefore: int(.renewalOpensDays, default: 60, range: 0...365), reminderDays: reminderDays(),
                 graceDays: int(.renewalGraceDays, default: 30, range: 0...365)),
             trustedProxies: networks(.trustedProxies),
+            behindProxy: bool(.behindProxy, default: false),
             maxHouseholdMembers: int(.maxMembers, default: 20, range: 1...100),
             paths: Settings.Paths(root: root, dataDirectory: dataDir)
         )

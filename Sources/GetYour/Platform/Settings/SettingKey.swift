@@ -43,6 +43,7 @@ extension SettingKey {
     static let analyticsFlushMS = SettingKey("analytics.flush_interval_ms")
     static let analyticsBuffer = SettingKey("analytics.buffer_limit")
     static let trustedProxies = SettingKey("app.trusted_proxies")
+    static let behindProxy = SettingKey("app.behind_proxy")
     static let maxMembers = SettingKey("application.max_members")
     static let maxApplicationMB = SettingKey("uploads.max_application_mb")
     static let staffIdleMinutes = SettingKey("session.staff_idle_minutes")
@@ -94,7 +95,7 @@ extension SettingKey {
         secretKey, secureCookies, hsts, bcryptCost,
         idleMinutes, staffIdleMinutes, absoluteHours,
         maxFileMB, maxFilesPerItem, maxApplicationMB, maxMembers,
-        analyticsBatch, analyticsFlushMS, analyticsBuffer, trustedProxies,
+        analyticsBatch, analyticsFlushMS, analyticsBuffer, trustedProxies, behindProxy,
         loginFailures, loginWindow, loginAddressDelayMS, resetsPerAccount, signups, signupWindow, resets, resetWindow, addressChecks,
         addressCheckWindow,
         addressVerifier, uspsURL, uspsClientID, uspsClientSecret, geocoderURL, geocodeScore, coverageLayers,

@@ -33,6 +33,10 @@ public struct Settings: Sendable {
     /// Networks of the reverse proxies in front of the app; their `X-Forwarded-For` entries
     /// are believed, nobody else's (see `ClientAddress`). Empty: the socket peer is the client.
     public var trustedProxies: [IPNetwork]
+    /// Every connection comes through one reverse proxy of ours (`app.behind_proxy`): the
+    /// socket peer is that proxy and the client is the `X-Forwarded-For` entry it appended
+    /// (the right-most one not in `trustedProxies`), never an entry the client wrote.
+    public var behindProxy: Bool
     /// Most people one application may list (P3 step 6).
     public var maxHouseholdMembers: Int
     public var paths: Paths

@@ -60,14 +60,17 @@ public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
 
 /// Which address a request came from, for every per-address limit (P10).
 ///
-/// The socket peer is the client unless it is one of the trusted proxies. Then the
+/// The socket peer is the client unless it is one of the trusted proxies (or, with
+/// `GETYOUR_APP_BEHIND_PROXY`, always a proxy). Then the
 /// `X-Forwarded-For` chain is read from the right (each proxy appends the address it saw):
 /// the first entry that is not a trusted proxy is the client. Entries to its left were
 /// written by the client itself and are never believed, so a forged header escapes nothing.
 public enum ClientAddress {
-    public static func resolve(peer: String?, forwardedFor: [String], trustedProxies: [IPNetwork]) -> String {
+    /// `behindProxy` (`GETYOUR_APP_BEHIND_PROXY`): the app is reachable only through one
+    /// proxy layer, so the socket peer is always that proxy, whatever its address.
+    public static func resolve(peer: String?, forwardedFor: [String], trustedProxies: [IPNetwork], behindProxy: Bool = false) -> String {
         guard let peer else { return "unknown" }
-        guard isTrusted(peer, trustedProxies) else { return peer }
+        guard behindProxy || isTrusted(peer, trustedProxies) else { return peer }
         let chain = forwardedFor.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
         for entry in chain.reversed() where !isTrusted(entry, trustedProxies) {
@@ -89,7 +92,7 @@ extension Request {
         if let cached = storage[ClientAddressKey.self] { return cached }
         let address = ClientAddress.resolve(
             peer: remoteAddress?.ipAddress, forwardedFor: headers[.xForwardedFor],
-            trustedProxies: application.settings.trustedProxies)
+            trustedProxies: application.settings.trustedProxies, behindProxy: application.settings.behindProxy)
         storage[ClientAddressKey.self] = address
         return address
     }
