@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/leaf.git", from: "4.5.2"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         .systemLibrary(name: "CMagic", path: "Sources/CMagic", providers: [.apt(["libmagic-dev"])]),
@@ -34,6 +35,7 @@ let package = Package(
                 .product(name: "Leaf", package: "leaf"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: strictness
         ),
@@ -41,7 +43,9 @@ let package = Package(
         .testTarget(name: "EligibilityTests", dependencies: ["Eligibility"], swiftSettings: strictness),
         .testTarget(
             name: "GetYourTests",
-            dependencies: ["GetYour", .product(name: "VaporTesting", package: "vapor")],
+            dependencies: [
+                "GetYour", .product(name: "VaporTesting", package: "vapor"), .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
             swiftSettings: strictness
         ),
     ],

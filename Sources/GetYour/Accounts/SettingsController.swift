@@ -3,7 +3,8 @@ import Vapor
 
 /// `/settings` (P3 step 12): name, phone and language; password (current one required,
 /// other sessions signed out); email (current password required, confirmed by a link sent
-/// to the new address before it takes effect).
+/// to the new address before it takes effect); for residents, download my data and delete
+/// my account (`DataRightsController`).
 struct SettingsController {
     struct ProfileForm: Content {
         var first_name: String?
@@ -38,6 +39,10 @@ struct SettingsController {
         let texts: FormField?
         let password: [FormField]
         let emailChange: [FormField]
+        /// Residents only: download my data and delete my account (P10).
+        let dataRights: Bool
+        let deletion: [FormField]
+        let confirmDeletion: FormField
     }
 
     /// Which of the three forms a page shows errors for, with what was typed.
@@ -46,6 +51,7 @@ struct SettingsController {
         case profile(ProfileForm)
         case password
         case email(EmailForm)
+        case delete
     }
 
     func show(_ request: Request) async throws -> Response {
@@ -206,7 +212,7 @@ struct SettingsController {
         return request.redirect(to: target, redirectType: .normal)
     }
 
-    private func render(_ request: Request, _ submitted: Submitted, _ errors: FormErrors, notice: String? = nil, status: HTTPResponseStatus)
+    func render(_ request: Request, _ submitted: Submitted, _ errors: FormErrors, notice: String? = nil, status: HTTPResponseStatus)
         async throws -> Response
     {
         let user = try request.currentUser
@@ -257,7 +263,13 @@ struct SettingsController {
                 .input(
                     "email_change_password", label: "settings.current_password", type: "password", autocomplete: "current-password",
                     errors: messages),
-            ])
+            ],
+            dataRights: user.role == .resident,
+            deletion: [
+                .input("password", label: "settings.delete_password", type: "password", autocomplete: "current-password", errors: messages)
+            ],
+            confirmDeletion: .choice(
+                "confirm", label: "settings.delete_heading", options: [("yes", "settings.delete_confirm")], selected: [], errors: messages))
         return try await request.view.render("accounts/settings", page).response(status, for: request)
     }
 }

@@ -45,6 +45,8 @@ final class AuditEvent: Model, @unchecked Sendable {
         case documentReplaced = "document.replaced"
         case renewalStarted = "application.renewal_started"
         case enrollmentExpired = "enrollment.expired"
+        case accountExported = "account.exported"
+        case accountErased = "account.erased"
     }
 
     @ID(custom: "id", generatedBy: .database) var id: Int?

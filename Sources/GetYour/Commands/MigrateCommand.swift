@@ -55,5 +55,7 @@ extension Application {
         asyncCommands.use(SeedCommand(), as: "seed")
         asyncCommands.use(JobsCommand(), as: "jobs")
         asyncCommands.use(SyntheticCommand(), as: "synthetic")
+        asyncCommands.use(EraseUserCommand(), as: "erase-user")
+        asyncCommands.use(ExportUserCommand(), as: "export-user")
     }
 }

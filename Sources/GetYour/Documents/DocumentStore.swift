@@ -9,6 +9,9 @@ public protocol DocumentStore: Sendable {
     /// Streams the file to the client; never loads it whole into memory.
     func response(for key: String, on request: Request) async throws -> Response
     func delete(key: String) async throws
+    /// Runs `body` with the stored file on the local disk (the store's own file, or a
+    /// temporary copy removed afterwards), for reading it in chunks (the data export).
+    func withLocalFile(key: String, _ body: (URL) async throws -> Void) async throws
 }
 
 /// Files under `<data dir>/documents/`, two levels of folders by key prefix.
@@ -33,6 +36,12 @@ public struct FilesystemDocumentStore: DocumentStore {
         let file = path(for: key)
         guard FileManager.default.fileExists(atPath: file.path) else { throw Abort(.notFound) }
         return try await request.fileio.asyncStreamFile(at: file.path)
+    }
+
+    public func withLocalFile(key: String, _ body: (URL) async throws -> Void) async throws {
+        let file = path(for: key)
+        guard FileManager.default.fileExists(atPath: file.path) else { throw Abort(.notFound) }
+        try await body(file)
     }
 
     public func delete(key: String) async throws {

@@ -32,6 +32,9 @@ func routes(_ app: Application) throws {
     signedIn.on(.POST, .settingsProfile, use: settings.updateProfile)
     signedIn.on(.POST, .settingsPassword, use: settings.updatePassword)
     signedIn.on(.POST, .settingsEmail, use: settings.requestEmailChange)
+    let dataRights = DataRightsController()
+    signedIn.on(.GET, .settingsExport, use: dataRights.export)
+    signedIn.on(.POST, .settingsDelete, use: dataRights.delete)
 
     // Resident application (P3 steps 2–10): every step passes the lifecycle's gate
     let residents = app.grouped(RequireSignIn.residents)

@@ -24,6 +24,8 @@ public enum SiteURL: String, CaseIterable, Sendable {
     case settings = "/settings"
     case settingsProfile = "/settings/profile"
     case settingsPassword = "/settings/password"
+    case settingsExport = "/settings/export"
+    case settingsDelete = "/settings/delete"
     case settingsEmail = "/settings/email"
     case settingsEmailConfirm = "/settings/email/confirm/:token"
     case signupCheckEmail = "/signup/check-email"
