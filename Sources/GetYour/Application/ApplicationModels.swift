@@ -180,6 +180,8 @@ final class Document: Model, @unchecked Sendable {
     @Field(key: "sha256") var sha256: String
     @Field(key: "original_name") var originalName: String
     @Field(key: "uploaded_at") var uploadedAt: Date
+    /// Set when the retention policy removed the file from the store (`DocumentRetention`).
+    @OptionalField(key: "purged_at") var purgedAt: Date?
     @Field(key: "review_state") var reviewState: Review
     /// Why staff rejected the file: a reason code (`DocumentReview.reasons`)…
     @OptionalField(key: "review_reason") var reviewReason: String?

@@ -47,6 +47,7 @@ final class AuditEvent: Model, @unchecked Sendable {
         case enrollmentExpired = "enrollment.expired"
         case accountExported = "account.exported"
         case accountErased = "account.erased"
+        case documentsPurged = "documents.purged"
     }
 
     @ID(custom: "id", generatedBy: .database) var id: Int?

@@ -1,9 +1,10 @@
 import Fluent
 import Vapor
 
-/// `getyour jobs [--once]`: the background work every deployment runs (P8, P11, P12). Each round
+/// `getyour jobs [--once]`: the background work every deployment runs (P8, P10, P11, P12). Each round
 /// queues due renewal reminders and ends enrollments past their grace period
-/// (`RenewalJobs`), delivers the outbox's due email and text messages, then does the housekeeping: expired
+/// (`RenewalJobs`), delivers the outbox's due email and text messages, removes documents the
+/// retention policy no longer keeps (`DocumentRetention`), then does the housekeeping: expired
 /// sessions, sign-in and rate-limit records older than a week, used or expired one-time
 /// links. Safe to run on several servers at once: a message is claimed by one worker only,
 /// and every housekeeping step is an idempotent delete. Without `--once` it repeats every
@@ -15,7 +16,7 @@ struct JobsCommand: AsyncCommand {
     }
 
     var help: String {
-        "Queues renewal reminders, ends enrollments past their grace period, sends due email and text messages from the outbox, then removes expired sessions, old throttle records and spent links."
+        "Queues renewal reminders, ends enrollments past their grace period, sends due email and text messages from the outbox, removes documents past the retention period, then removes expired sessions, old throttle records and spent links."
     }
 
     func run(using context: CommandContext, signature: Signature) async throws {
@@ -38,9 +39,10 @@ struct JobsCommand: AsyncCommand {
         var sessions = 0
         var throttles = 0
         var links = 0
+        var purged = DocumentRetention.Summary()
 
         var description: String {
-            "Jobs done: \(renewal.reminders) renewal reminders queued, \(renewal.expired) enrollments expired; \(outbox.description); \(sessions) sessions, \(throttles) throttle records and \(links) links removed."
+            "Jobs done: \(renewal.reminders) renewal reminders queued, \(renewal.expired) enrollments expired; \(outbox.description); \(purged.documents) documents purged (retention); \(sessions) sessions, \(throttles) throttle records and \(links) links removed."
         }
     }
 
@@ -48,6 +50,7 @@ struct JobsCommand: AsyncCommand {
         var summary = Summary()
         summary.renewal = try await recorded("renewal", app) { try await RenewalJobs.run(app) }
         summary.outbox = try await recorded("outbox", app) { try await OutboxWorker(app: app).run() }
+        summary.purged = try await recorded("retention", app) { try await DocumentRetention.run(app) }
         try await recorded("housekeeping", app) {
             let db = app.db(.primary), now = app.clock.now()
             let session = app.settings.session

@@ -57,5 +57,6 @@ extension Application {
         asyncCommands.use(SyntheticCommand(), as: "synthetic")
         asyncCommands.use(EraseUserCommand(), as: "erase-user")
         asyncCommands.use(ExportUserCommand(), as: "export-user")
+        asyncCommands.use(PurgeDocumentsCommand(), as: "purge-documents")
     }
 }

@@ -45,8 +45,9 @@ struct AccountData: Encodable {
     }
 
     struct DocumentData: Encodable {
-        /// The file's path inside the zip.
-        let file: String
+        /// The file's path inside the zip; nil when the retention policy removed it.
+        let file: String?
+        let purgedAt: Date?
         let originalName: String
         let purpose: String
         let forMember: String?
@@ -159,9 +160,10 @@ struct AccountData: Encodable {
                     counter += 1
                 }
                 used.insert(path)
-                files.append(File(storageKey: document.storageKey, path: path))
+                if document.purgedAt == nil { files.append(File(storageKey: document.storageKey, path: path)) }
                 return DocumentData(
-                    file: path, originalName: document.originalName, purpose: document.purpose.rawValue,
+                    file: document.purgedAt == nil ? path : nil, purgedAt: document.purgedAt, originalName: document.originalName,
+                    purpose: document.purpose.rawValue,
                     forMember: document.$member.id.flatMap { memberNames[$0] }, forProgram: document.program?.slug,
                     mimeType: document.mimeType, byteSize: document.byteSize, sha256: document.sha256, uploadedAt: document.uploadedAt,
                     reviewState: document.reviewState.rawValue, reviewReason: document.reviewReason)

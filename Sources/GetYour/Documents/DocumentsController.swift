@@ -217,6 +217,8 @@ struct DocumentsController {
     }
 
     static func serve(_ document: Document, on request: Request) async throws -> Response {
+        // Removed from the store under the retention policy: only its record is left.
+        guard document.purgedAt == nil else { throw Abort(.notFound) }
         let response = try await request.application.documentStore.response(for: document.storageKey, on: request)
         let ext = DocumentRules.allowed[document.mimeType] ?? "bin"
         response.headers.replaceOrAdd(name: .contentType, value: document.mimeType)

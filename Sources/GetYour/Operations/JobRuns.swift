@@ -6,7 +6,7 @@ import SQLKit
 /// succeeded (read by `/metrics`). One atomic upsert per run, so several workers can share it.
 enum JobRuns {
     /// The jobs `getyour jobs` runs each round, in order.
-    static let names = ["renewal", "outbox", "housekeeping"]
+    static let names = ["renewal", "outbox", "retention", "housekeeping"]
 
     static func record(_ job: String, started: Date, finished: Date, succeeded: Bool, on database: any Database) async throws {
         let sql = database as! any SQLDatabase

@@ -26,6 +26,8 @@ struct HouseholdReviewController {
         let replaceError: String?
         /// A renewal: accepted on the renewed application, linked (no review needed again).
         let carried: Bool
+        /// The day the retention policy removed the file, if it did.
+        let purgedOn: String?
     }
 
     struct ItemView: Encodable {
@@ -202,7 +204,8 @@ struct HouseholdReviewController {
                 reason: document.rejectionText(messages, language),
                 reviewURL: SiteURL.staffDocumentReview.path(document.id!.uuidString),
                 replaceURL: mayReplace && !carried ? SiteURL.staffDocumentReplace.path(document.id!.uuidString) : nil,
-                replaceError: m["replace-" + document.id!.uuidString], carried: carried)
+                replaceError: m["replace-" + document.id!.uuidString], carried: carried,
+                purgedOn: document.purgedAt.map { Request.longDateFormatter(language).string(from: $0) })
         }
         let items = checklist.items.map { item in
             ItemView(

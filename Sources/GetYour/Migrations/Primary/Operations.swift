@@ -21,3 +21,17 @@ struct CreateJobRuns: AsyncMigration {
         try await database.schema("job_runs").delete()
     }
 }
+
+/// Documents removed from the store under the retention policy keep their row, without the
+/// file name, with the day they were purged (P10, issue 14).
+struct AddDocumentPurge: AsyncMigration {
+    var name: String { "P031_AddDocumentPurge" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema("documents").field("purged_at", .datetime).update()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema("documents").deleteField("purged_at").update()
+    }
+}

@@ -33,5 +33,6 @@ enum PrimaryMigrations {
         AddProgramListIndexes(),
         AddRenewals(),
         CreateJobRuns(),
+        AddDocumentPurge(),
     ]
 }

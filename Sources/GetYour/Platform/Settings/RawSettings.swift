@@ -75,6 +75,7 @@ struct RawSettings {
             renewal: RenewalSchedule(
                 opensDaysBefore: int(.renewalOpensDays, default: 60, range: 0...365), reminderDays: reminderDays(),
                 graceDays: int(.renewalGraceDays, default: 30, range: 0...365)),
+            documentRetentionMonths: int(.documentRetentionMonths, default: 24, range: 1...240),
             trustedProxies: networks(.trustedProxies),
             behindProxy: bool(.behindProxy, default: false),
             maxHouseholdMembers: int(.maxMembers, default: 20, range: 1...100),

@@ -87,6 +87,7 @@ extension SettingKey {
     static let renewalOpensDays = SettingKey("renewal.opens_days")
     static let renewalReminderDays = SettingKey("renewal.reminder_days")
     static let renewalGraceDays = SettingKey("renewal.grace_days")
+    static let documentRetentionMonths = SettingKey("retention.document_months")
 
     /// Every key, in the order `ref/env_vars/README.md` documents them.
     public static let all: [SettingKey] = [
@@ -102,6 +103,6 @@ extension SettingKey {
         contactEmail, contactPhone,
         emailBackend, smsBackend, sendgridURL, sendgridAPIKey, twilioURL, twilioAccountSID, twilioAuthToken, twilioFrom,
         fromEmail, fromName, replyTo, maxAttempts, retryBaseSeconds, retryCapMinutes, httpTimeoutSeconds, smsPerNumberPerHour,
-        outboxBatch, jobsIntervalSeconds, renewalOpensDays, renewalReminderDays, renewalGraceDays,
+        outboxBatch, jobsIntervalSeconds, renewalOpensDays, renewalReminderDays, renewalGraceDays, documentRetentionMonths,
     ]
 }

@@ -30,6 +30,9 @@ public struct Settings: Sendable {
     public var jobsInterval: TimeInterval
     /// When renewal opens, the reminders, and the grace period after expiry (P11).
     public var renewal: RenewalSchedule
+    /// Months after which documents of denied or withdrawn applications, and of applications
+    /// a verified renewal replaced, are removed from the store (P10; `DocumentRetention`).
+    public var documentRetentionMonths: Int
     /// Networks of the reverse proxies in front of the app; their `X-Forwarded-For` entries
     /// are believed, nobody else's (see `ClientAddress`). Empty: the socket peer is the client.
     public var trustedProxies: [IPNetwork]
