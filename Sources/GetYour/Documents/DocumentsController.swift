@@ -148,8 +148,9 @@ struct DocumentsController {
     }
 
     /// The files whose content passes the checks (P6: size, not empty, a type libmagic
-    /// recognises as allowed, not truncated), each with its detected type; the first problem
-    /// is added to `errors` under `field`.
+    /// recognises as allowed, not truncated), each with its detected type and with its
+    /// metadata removed (`MetadataStripper`); the first problem is added to `errors` under
+    /// `field`.
     static func vet(_ files: [UploadReceiver.ReceivedFile], field: String, request: Request, errors: inout FormErrors)
         -> [(UploadReceiver.ReceivedFile, String)]
     {
@@ -169,12 +170,42 @@ struct DocumentsController {
                 } else if !DocumentRules.looksComplete(type: type, file: file.temporary, size: file.size) {
                     errors.add(field, "documents.error.damaged", [name])
                     request.logger.info("upload rejected", metadata: ["reason": "incomplete", "detected": "\(type)"])
+                } else if let cleaned = withoutMetadata(file, type: type) {
+                    accepted.append((cleaned, type))
                 } else {
-                    accepted.append((file, type))
+                    errors.add(field, "documents.error.damaged", [name])
+                    request.logger.info("upload rejected", metadata: ["reason": "structure", "detected": "\(type)"])
                 }
             }
         }
         return accepted
+    }
+
+    /// The file with its photo metadata removed, in place, with the size and SHA-256 of the
+    /// bytes that will be stored; nil when its structure is broken.
+    static func withoutMetadata(_ file: UploadReceiver.ReceivedFile, type: String) -> UploadReceiver.ReceivedFile? {
+        guard MetadataStripper.handled.contains(type) else { return file }
+        let cleaned = file.temporary.appendingPathExtension("clean")
+        do {
+            try MetadataStripper.strip(type: type, source: file.temporary, destination: cleaned)
+            try FileManager.default.removeItem(at: file.temporary)
+            try FileManager.default.moveItem(at: cleaned, to: file.temporary)
+            var result = file
+            result.hasher = SHA256()
+            result.size = 0
+            let reader = try FileHandle(forReadingFrom: file.temporary)
+            defer { try? reader.close() }
+            while let chunk = try reader.read(upToCount: 64 * 1024), !chunk.isEmpty {
+                result.hasher.update(data: chunk)
+                result.size += chunk.count
+            }
+            return result
+        } catch {
+            Logger(label: "getyour.uploads").info(
+                "metadata removal failed", metadata: ["error": "\(String(reflecting: Swift.type(of: error)))"])
+            try? FileManager.default.removeItem(at: cleaned)
+            return nil
+        }
     }
 
     /// Removes an upload: any file of the draft; while answering a request for information,
