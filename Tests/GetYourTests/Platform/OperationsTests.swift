@@ -41,7 +41,11 @@ struct OperationsTests {
             _ = try await Browser(app).get("/no/such/page/marisol@example.com")
             try await runCommand(app, "jobs", "--once")
 
-            let text = try await Browser(app).get("/metrics", headers: ["Authorization": "Bearer \(Self.token)"]).body.string
+            var text = try await Browser(app).get("/metrics", headers: ["Authorization": "Bearer \(Self.token)"]).body.string
+            // Under the whole suite's load a database check can pass its two seconds: ask again.
+            for _ in 0..<2 where !text.contains(#"getyour_database_up{database="primary"} 1"#) {
+                text = try await Browser(app).get("/metrics", headers: ["Authorization": "Bearer \(Self.token)"]).body.string
+            }
             #expect(text.contains(#"getyour_http_requests_total{route="/",method="GET",status="200"} 3"#))
             #expect(text.contains(#"getyour_http_request_duration_seconds_bucket{route="/",method="GET",le="+Inf"} 3"#))
             #expect(text.contains(#"route="/staff/households/:id""#))

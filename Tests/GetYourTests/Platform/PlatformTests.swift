@@ -151,15 +151,21 @@ struct PlatformTests {
             let last = PrimaryMigrations.all.last!.name
             try await owner.raw("UPDATE _fluent_migrations SET name = \(bind: "hidden") WHERE name = \(bind: last)").run()
             response = try await Browser(app).get("/healthz?ready=1")
+            // Under the whole suite's load a first answer can be "down" (two seconds passed).
+            for _ in 0..<2 where response.text.contains("\"down\"") { response = try await Browser(app).get("/healthz?ready=1") }
             #expect(response.status == .serviceUnavailable)
             report = try JSONDecoder().decode(HealthController.Report.self, from: Data(response.text.utf8))
             #expect(report.status == "not ready")
             #expect(report.migrations?["primary"] == "pending: 1")
             // Liveness is unaffected: the process and its database are fine.
-            #expect(try await Browser(app).get("/healthz").status == .ok)
+            var live = try await Browser(app).get("/healthz")
+            for _ in 0..<2 where live.text.contains("\"down\"") { live = try await Browser(app).get("/healthz") }
+            #expect(live.status == .ok)
 
             try await owner.raw("UPDATE _fluent_migrations SET name = \(bind: last) WHERE name = \(bind: "hidden")").run()
-            #expect(try await Browser(app).get("/healthz?ready=1").status == .ok)
+            response = try await Browser(app).get("/healthz?ready=1")
+            for _ in 0..<2 where response.text.contains("\"down\"") { response = try await Browser(app).get("/healthz?ready=1") }
+            #expect(response.status == .ok)
         }
     }
 }
