@@ -233,6 +233,10 @@ try:
 
     say("the logs: JSON lines with route patterns, and no personal data")
     logged = {}
+    for name in ["jobs-1", "jobs-2"]:
+        lines = [line for line in open(os.path.join(work, f"{name}.log"), encoding="utf-8").read().splitlines() if line.strip()]
+        check(any('"message":"jobs round"' in line for line in lines) and all(json.loads(line) is not None for line in lines),
+              f"worker {name} logs each round as one JSON object")
     for name in ["a", "b"]:
         # (Blank lines are the console's, on shutdown; every log record is one JSON object.)
         lines = [line for line in open(os.path.join(work, f"{name}.log"), encoding="utf-8").read().splitlines() if line.strip()]

@@ -24,7 +24,12 @@ struct JobsCommand: AsyncCommand {
         repeat {
             do {
                 let summary = try await Self.runOnce(app)
-                context.console.print(summary.description)
+                // One JSON record for a log shipper outside local; a sentence on a terminal.
+                if app.settings.logFormat == .json {
+                    app.logger.info("jobs round", metadata: summary.metadata)
+                } else {
+                    context.console.print(summary.description)
+                }
             } catch  where !signature.once {
                 // A database restart must not stop the loop; the next round tries again.
                 app.logger.error("jobs: round failed: \(String(reflecting: type(of: error)))")
@@ -40,6 +45,15 @@ struct JobsCommand: AsyncCommand {
         var throttles = 0
         var links = 0
         var purged = DocumentRetention.Summary()
+
+        var metadata: Logger.Metadata {
+            [
+                "reminders": "\(renewal.reminders)", "expired": "\(renewal.expired)", "emails": "\(outbox.emails)",
+                "texts": "\(outbox.texts)", "retried": "\(outbox.retried)", "failed": "\(outbox.failed)",
+                "deferred": "\(outbox.deferred)", "purged": "\(purged.documents)", "sessions": "\(sessions)",
+                "throttles": "\(throttles)", "links": "\(links)",
+            ]
+        }
 
         var description: String {
             "Jobs done: \(renewal.reminders) renewal reminders queued, \(renewal.expired) enrollments expired; \(outbox.description); \(purged.documents) documents purged (retention); \(sessions) sessions, \(throttles) throttle records and \(links) links removed."

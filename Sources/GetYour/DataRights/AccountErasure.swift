@@ -65,14 +65,14 @@ enum AccountErasure {
             summary.enrollments = try await Enrollment.query(on: db).filter(\.$household.$id ~~ householdIDs).count()
 
             // Rows that name the person but hang off no foreign key.
-            summary.notifications = try await OutboxMessage.query(on: db).group(.or) {
-                $0.filter(\.$userID == userID)
-                if !householdIDs.isEmpty { $0.filter(\.$householdID ~~ householdIDs) }
-            }.count()
-            try await OutboxMessage.query(on: db).group(.or) {
-                $0.filter(\.$userID == userID)
-                if !householdIDs.isEmpty { $0.filter(\.$householdID ~~ householdIDs) }
-            }.delete()
+            func outbox() -> QueryBuilder<OutboxMessage> {
+                OutboxMessage.query(on: db).group(.or) {
+                    $0.filter(\.$userID == userID)
+                    if !householdIDs.isEmpty { $0.filter(\.$householdID ~~ householdIDs) }
+                }
+            }
+            summary.notifications = try await outbox().count()
+            try await outbox().delete()
             summary.sessions = try await StoredSession.query(on: db).filter(\.$userID == userID).count()
             try await StoredSession.query(on: db).filter(\.$userID == userID).delete()
             // Renewals point at the application they renew: clear those links first, then

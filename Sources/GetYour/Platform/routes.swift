@@ -40,7 +40,8 @@ func routes(_ app: Application) throws {
     let residents = app.grouped(RequireSignIn.residents)
     residents.on(.GET, .apply, use: ResumeController().show)
     let steps = residents.grouped(ApplicationAccess.steps)
-    steps.on(.GET, .getReady, use: GetReadyController().show)
+    // Public before an account exists (P3 step 2); a resident's step once signed in.
+    app.on(.GET, .getReady, use: GetReadyController().route)
     // Renewal (P11): start one from the dashboard; say what changed
     let renewal = RenewalController()
     residents.on(.POST, .renew, use: renewal.start)

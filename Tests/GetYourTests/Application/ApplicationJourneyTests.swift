@@ -96,6 +96,26 @@ struct ApplicationJourneyTests {
         }
     }
 
+    /// P3's order: "Get ready" comes before creating an account, so anyone can read it.
+    @Test func getReadyIsPublicAndLeadsToCreatingAnAccount() async throws {
+        try await TestApp.run { app in
+            let visitor = Browser(app)
+            #expect(try await visitor.get("/").text.contains(#"href="/apply/get-ready""#))
+            let page = try await visitor.get("/apply/get-ready")
+            #expect(page.status == .ok)
+            #expect(page.text.contains("Before you start") && page.text.contains(#"href="/signup""#))
+            #expect(page.text.contains("SNAP"), "the documents to have at hand are listed")
+            #expect(!page.text.contains("Step 1 of"))
+            #expect(try await visitor.get("/apply/get-ready", headers: ["Cookie": "lang=es"]).status == .ok)
+            // Signed in, it is the application's first step again; staff are not residents.
+            try await visitor.signUp()
+            let step = try await visitor.get("/apply/get-ready")
+            #expect(step.status == .ok && step.text.contains(#"href="/apply/address""#))
+            let staff = try await signedInAdmin(app)
+            #expect(try await staff.get("/apply/get-ready").status == .forbidden)
+        }
+    }
+
     @Test func aStepNotReachedYetRedirectsToTheFirstUnfinishedOne() async throws {
         try await TestApp.run { app in
             let browser = Browser(app)
