@@ -43,6 +43,18 @@ struct SettingsController {
         let dataRights: Bool
         let deletion: [FormField]
         let confirmDeletion: FormField
+        /// Residents with an application: where letters go.
+        let mailing: MailingSection?
+    }
+
+    struct MailingSection: Encodable {
+        let current: [String]
+        let sameAsHome: Bool
+        let same: FormField
+        let fields: [FormField]
+        /// The verifier's correction, to accept or decline.
+        let suggestion: [String]?
+        let choice: FormField?
     }
 
     /// Which of the three forms a page shows errors for, with what was typed.
@@ -52,11 +64,13 @@ struct SettingsController {
         case password
         case email(EmailForm)
         case delete
+        case mailing(MailingAddressController.Pending)
     }
 
     func show(_ request: Request) async throws -> Response {
         let saved = try? request.query.get(String.self, at: "saved")
-        let notice = ["profile", "password", "email_sent", "email_changed"].contains(saved ?? "") ? "settings.saved.\(saved!)" : nil
+        let notice =
+            ["profile", "password", "email_sent", "email_changed", "mailing"].contains(saved ?? "") ? "settings.saved.\(saved!)" : nil
         return try await render(request, .none, FormErrors(), notice: notice, status: .ok)
     }
 
@@ -223,6 +237,7 @@ struct SettingsController {
         if case .profile(let typed) = submitted { profile = typed }
         var email = EmailForm()
         if case .email(let typed) = submitted { email.new_email = typed.new_email }
+        let mailing = try await mailingSection(request, submitted, messages)
         let page = Page(
             layout: request.layout(titleKey: "settings.title", hasErrors: !errors.isEmpty),
             summary: ErrorSummary(request, errors),
@@ -269,8 +284,69 @@ struct SettingsController {
                 .input("password", label: "settings.delete_password", type: "password", autocomplete: "current-password", errors: messages)
             ],
             confirmDeletion: .choice(
-                "confirm", label: "settings.delete_heading", options: [("yes", "settings.delete_confirm")], selected: [], errors: messages))
+                "confirm", label: "settings.delete_heading", options: [("yes", "settings.delete_confirm")], selected: [], errors: messages),
+            mailing: mailing)
         return try await request.view.render("accounts/settings", page).response(status, for: request)
+    }
+}
+
+extension SettingsController {
+    /// The mailing-address form, filled from the newest application or from what was typed.
+    func mailingSection(_ request: Request, _ submitted: Submitted, _ messages: [String: String]) async throws -> MailingSection? {
+        guard try request.currentUser.role == .resident, let application = try await MailingAddressController.newestApplication(request),
+            let homeID = application.$eligibilityAddress.id
+        else { return nil }
+        try await application.$eligibilityAddress.load(on: request.db(.primary))
+        try await application.$mailingAddress.load(on: request.db(.primary))
+        func lines(_ address: Address?) -> [String] {
+            guard let address else { return [] }
+            return [address.street + (address.unit.isEmpty ? "" : ", " + address.unit), "\(address.city), \(address.state) \(address.zip)"]
+        }
+        let sameAsHome = application.$mailingAddress.id == nil || application.$mailingAddress.id == homeID
+        var form = MailingAddressController.Form(mailing_same: sameAsHome ? "yes" : "no")
+        if !sameAsHome, let mailing = application.mailingAddress {
+            form.mailing_street = mailing.street
+            form.mailing_unit = mailing.unit
+            form.mailing_city = mailing.city
+            form.mailing_state = mailing.state
+            form.mailing_zip = mailing.zip
+        }
+        var suggestion: VerifiedAddress?
+        if case .mailing(let pending) = submitted {
+            form = pending.form
+            suggestion = pending.suggestion
+        }
+        let typed = form.address
+        let notFound = messages["mailing_street"] != nil && form.mailing_same == "no"
+        return MailingSection(
+            current: lines(sameAsHome ? application.eligibilityAddress : application.mailingAddress), sameAsHome: sameAsHome,
+            same: .choice(
+                "mailing_same", label: "address.mailing_same", options: [("yes", "answer.yes"), ("no", "answer.no")],
+                selected: [form.mailing_same ?? ""], errors: messages),
+            fields: [
+                .input(
+                    "mailing_street", label: "address.street", autocomplete: "shipping address-line1", value: typed.street, errors: messages
+                ),
+                .input(
+                    "mailing_unit", label: "address.unit", autocomplete: "shipping address-line2", required: false, value: typed.unit,
+                    errors: messages),
+                .input("mailing_city", label: "address.city", autocomplete: "shipping address-level2", value: typed.city, errors: messages),
+                .input(
+                    "mailing_state", label: "address.state", hint: "address.state_hint", autocomplete: "shipping address-level1",
+                    value: typed.state, errors: messages),
+                .input(
+                    "mailing_zip", label: "address.zip", autocomplete: "shipping postal-code", inputmode: "numeric", value: typed.zip,
+                    errors: messages),
+            ],
+            suggestion: suggestion.map { [$0.street + ($0.unit.isEmpty ? "" : ", " + $0.unit), "\($0.city), \($0.state) \($0.zip)"] },
+            choice: suggestion != nil
+                ? .choice(
+                    "mailing_choice", label: "address.confirm_question",
+                    options: [("suggested", "address.use_suggested"), ("as_entered", "address.use_typed")], selected: [], errors: messages)
+                : notFound
+                    ? .choice(
+                        "mailing_choice", label: "address.not_found_question", options: [("as_entered", "address.keep_not_found")],
+                        selected: [], errors: messages) : nil)
     }
 }
 

@@ -35,6 +35,7 @@ func routes(_ app: Application) throws {
     let dataRights = DataRightsController()
     signedIn.on(.GET, .settingsExport, use: dataRights.export)
     signedIn.on(.POST, .settingsDelete, use: dataRights.delete)
+    signedIn.on(.POST, .settingsMailing, use: MailingAddressController().update)
 
     // Resident application (P3 steps 2–10): every step passes the lifecycle's gate
     let residents = app.grouped(RequireSignIn.residents)

@@ -25,6 +25,7 @@ public enum SiteURL: String, CaseIterable, Sendable {
     case settingsProfile = "/settings/profile"
     case settingsPassword = "/settings/password"
     case settingsExport = "/settings/export"
+    case settingsMailing = "/settings/mailing"
     case settingsDelete = "/settings/delete"
     case settingsEmail = "/settings/email"
     case settingsEmailConfirm = "/settings/email/confirm/:token"
