@@ -140,6 +140,12 @@ class Journey:
         self.go("/?lang=es")
         self.check("landing-es", "Cómo funciona")
         self.go("/?lang=en")
+        # "Get ready" is public, before an account exists (issue 14).
+        self.go("/apply/get-ready")
+        self.check("get-ready-public", "Create your account")
+        self.go("/apply/get-ready?lang=es")
+        self.check("get-ready-public-es", "Cree su cuenta")
+        self.go("/?lang=en")
 
         self.go("/signup")
         self.check("signup")
@@ -239,6 +245,13 @@ class Journey:
 
         self.go("/settings")
         self.check("settings", "Your settings")
+        # Mailing address and account deletion: each mistake explained on the same page.
+        self.click("input[name='mailing_same'][value='no']")
+        self.fill("mailing_city", "Loveland")
+        self.submit("form[action='/settings/mailing']")
+        self.check("settings-mailing-error", "Enter the street address")
+        self.submit("form[action='/settings/delete']")
+        self.check("settings-delete-error", "Tick the box to confirm")
         self.go("/no-such-page")
         self.check("not-found", "Page not found")
         self.submit("form[action='/logout']")

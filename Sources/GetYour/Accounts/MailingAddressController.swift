@@ -21,11 +21,8 @@ struct MailingAddressController {
         var mailing_choice: String?
 
         var address: AddressInput {
-            AddressInput(
-                street: t(mailing_street), unit: t(mailing_unit), city: t(mailing_city), state: t(mailing_state).uppercased(),
-                zip: t(mailing_zip))
+            AddressInput(typed: mailing_street, unit: mailing_unit, city: mailing_city, state: mailing_state, zip: mailing_zip)
         }
-        private func t(_ text: String?) -> String { (text ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
     }
 
     /// What the settings page shows when the verifier answered with a correction or nothing.

@@ -10,6 +10,14 @@ public struct AddressInput: Sendable, Equatable, Codable {
     public var zip: String
 }
 
+extension AddressInput {
+    /// An address as a form sent it: every part trimmed, the state in capitals.
+    init(typed street: String?, unit: String?, city: String?, state: String?, zip: String?) {
+        func t(_ text: String?) -> String { (text ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
+        self.init(street: t(street), unit: t(unit), city: t(city), state: t(state).uppercased(), zip: t(zip))
+    }
+}
+
 /// A standardised address and the coverage flags found for it (P5).
 public struct VerifiedAddress: Sendable, Equatable, Codable {
     public var street: String

@@ -19,13 +19,10 @@ struct AddressController {
         var mailing_state: String?
         var mailing_zip: String?
 
-        var home: AddressInput { AddressInput(street: t(street), unit: t(unit), city: t(city), state: t(state).uppercased(), zip: t(zip)) }
+        var home: AddressInput { AddressInput(typed: street, unit: unit, city: city, state: state, zip: zip) }
         var mailing: AddressInput {
-            AddressInput(
-                street: t(mailing_street), unit: t(mailing_unit), city: t(mailing_city), state: t(mailing_state).uppercased(),
-                zip: t(mailing_zip))
+            AddressInput(typed: mailing_street, unit: mailing_unit, city: mailing_city, state: mailing_state, zip: mailing_zip)
         }
-        private func t(_ text: String?) -> String { (text ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
     }
 
     /// What waits in the session while the person looks at a suggested correction.
