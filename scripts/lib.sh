@@ -24,6 +24,13 @@ ensure_packages() {
   fi
 }
 
+# on_exit COMMAND : runs COMMAND when the script exits, after the ones registered before it.
+EXIT_HOOKS=()
+on_exit() {
+  EXIT_HOOKS+=("$1")
+  trap 'for hook in "${EXIT_HOOKS[@]}"; do $hook || true; done' EXIT
+}
+
 ensure_swift() {
   command -v swift >/dev/null 2>&1 || die "swift is not on PATH (Swift 6 toolchain needed; see README)"
 }

@@ -21,7 +21,7 @@ start_throwaway_postgres() {
   fi
   chmod 700 "$PG_DATA"
   PG_AS=("${as_pg[@]}") PG_BIN="$pgbin"
-  trap stop_throwaway_postgres EXIT
+  on_exit stop_throwaway_postgres
   "${as_pg[@]}" "$pgbin/initdb" -D "$PG_DATA" -U postgres -E UTF8 --locale=C.UTF-8 \
     --auth-local=trust --auth-host=scram-sha-256 >/dev/null
   "${as_pg[@]}" "$pgbin/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w -t 60 \

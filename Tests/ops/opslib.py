@@ -287,3 +287,73 @@ def metric(base, token, series):
         if line.startswith(series):
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+# The S3-compatible store (scripts/s3.sh) ---------------------------------------------------
+
+def s3_client():
+    """A boto3 client for the test S3 server, with the key the app uses."""
+    import boto3
+
+    return boto3.client(
+        "s3", endpoint_url=os.environ["GETYOUR_TEST_S3_ENDPOINT"], region_name="us-east-1",
+        aws_access_key_id=os.environ["GETYOUR_TEST_S3_ACCESS_KEY_ID"],
+        aws_secret_access_key=os.environ["GETYOUR_TEST_S3_SECRET_ACCESS_KEY"])
+
+
+def s3_environment(bucket):
+    """Creates `bucket` and returns the settings that put the app's documents in it."""
+    if not os.environ.get("GETYOUR_TEST_S3_ENDPOINT"):
+        fail("GETYOUR_TEST_S3_ENDPOINT is not set: run under scripts/test (scripts/s3.sh starts the server)")
+    s3_client().create_bucket(Bucket=bucket)
+    return {
+        "GETYOUR_DOCUMENTS_BACKEND": "s3",
+        "GETYOUR_DOCUMENTS_S3_ENDPOINT": os.environ["GETYOUR_TEST_S3_ENDPOINT"],
+        "GETYOUR_DOCUMENTS_S3_BUCKET": bucket,
+        "GETYOUR_DOCUMENTS_S3_ACCESS_KEY_ID": os.environ["GETYOUR_TEST_S3_ACCESS_KEY_ID"],
+        "GETYOUR_DOCUMENTS_S3_SECRET_ACCESS_KEY": os.environ["GETYOUR_TEST_S3_SECRET_ACCESS_KEY"],
+        "GETYOUR_DOCUMENTS_S3_ENCRYPTION": "aes256",
+    }
+
+
+def s3_objects(bucket):
+    """{key: size} of every object in the bucket."""
+    answer = s3_client().list_objects_v2(Bucket=bucket)
+    return {item["Key"]: item["Size"] for item in answer.get("Contents", [])}
+
+
+# A resident ------------------------------------------------------------------------------
+
+def apply_until_documents(resident, base, email, confirmation, first="Rosa", last="Ramos", phone="(970) 555-0177"):
+    """Signs up (reading the confirmation email with `confirmation(email)`) and answers every
+    step before the documents; returns the checklist items."""
+    resident.get("/signup")
+    password = "amber kettle meadow stone"
+    resident.expect(resident.post("/signup", [
+        ("first_name", first), ("last_name", last), ("email", email), ("phone", phone),
+        ("password", password), ("password_confirmation", password), ("language", "en"), ("privacy_ack", "yes"),
+    ]), 303, "sign-up")
+    link = re.search(re.escape(base) + r"(/signup/confirm/\S+)", confirmation(email)).group(1)
+    resident.get(link)
+    resident.expect(resident.post(link), 303, "the confirmation button signs the resident in")
+    resident.get("/apply/get-ready")
+    resident.get("/apply/address")
+    resident.expect(resident.post("/apply/address", [
+        ("street", "300 Civic Center Dr"), ("unit", ""), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80521"),
+        ("mailing_same", "yes")]), 303, "address")
+    resident.get("/apply/household")
+    resident.expect(resident.post("/apply/household", [("rent_own", "rent"), ("duration", "1_to_3")]), 303, "household")
+    members = resident.get("/apply/members").text
+    applicant = "/apply/members/" + re.search(r'href="/apply/members/([0-9a-fA-F-]{36})"', members).group(1)
+    resident.get(applicant)
+    resident.expect(resident.post(applicant, [("first_name", first), ("last_name", last), ("birthdate", "1983-05-14")]),
+                    303, "the applicant's birthdate")
+    resident.get("/apply/members/new")
+    resident.expect(resident.post("/apply/members/new", [("first_name", "Tomas"), ("last_name", last), ("birthdate", "2012-01-30")]),
+                    303, "a second member")
+    resident.get("/apply/members")
+    resident.expect(resident.post("/apply/members"), 303, "members done")
+    resident.get("/apply/programs")
+    resident.expect(resident.post("/apply/programs", [("programs", "snap")]), 303, "programs")
+    page = resident.get("/apply/documents").text
+    return re.findall(r'action="/apply/documents/((?:member|program)-[a-z0-9_-]+)"', page)

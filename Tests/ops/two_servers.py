@@ -1,6 +1,6 @@
 """Two app servers, one database (issue 13): two `getyour serve` instances on loopback behind
-nginx (round robin), one PostgreSQL, one shared document folder, and two `getyour jobs`
-workers. A resident signs up, applies with uploads and submits, and a verifier verifies,
+nginx (round robin), one PostgreSQL, documents in one S3-compatible bucket (the test server
+scripts/s3.sh starts; no shared folder), and two `getyour jobs` workers. A resident signs up, applies with uploads and submits, and a verifier verifies,
 all through nginx, so consecutive requests land on different instances: the session, the
 CSRF token, the uploads, the documents and the outbox must work whichever one answers.
 Halfway through, one instance is stopped (as a deploy does) and later started again: nothing
@@ -18,8 +18,8 @@ import tempfile
 import time
 
 from opslib import (
-    ROOT, Browser, Server, app_environment, check, demo_passwords, fail, free_port, make_databases, metric, run, say,
-    sign_in_staff, sql,
+    ROOT, Browser, Server, app_environment, apply_until_documents, check, demo_passwords, fail, free_port, make_databases, metric,
+    run, s3_environment, s3_objects, say, sign_in_staff, sql,
 )
 
 work = tempfile.mkdtemp(prefix="getyour-two-servers-")
@@ -29,7 +29,7 @@ base = f"http://127.0.0.1:{front}"
 environment = app_environment(
     data_dir, base, make_databases("getyour_lb"),
     # nginx on loopback is the trusted proxy: the client is the address it saw.
-    {"GETYOUR_APP_TRUSTED_PROXIES": "127.0.0.1"})
+    {"GETYOUR_APP_TRUSTED_PROXIES": "127.0.0.1", **s3_environment("getyour-two-servers")})
 token = environment["GETYOUR_METRICS_TOKEN"]
 
 say("migrate, seed --demo (for the staff accounts)")
@@ -137,37 +137,7 @@ try:
     say("a resident applies through nginx")
     email = "rosa.ramos@lb.example.org"
     resident = Browser(base)
-    resident.get("/signup")
-    password = "amber kettle meadow stone"
-    resident.expect(resident.post("/signup", [
-        ("first_name", "Rosa"), ("last_name", "Ramos"), ("email", email), ("phone", "(970) 555-0177"),
-        ("password", password), ("password_confirmation", password), ("language", "en"), ("privacy_ack", "yes"),
-    ]), 303, "sign-up")
-    confirmation = wait_for_mail(email, "signup_confirm")
-    link = re.search(re.escape(base) + r"(/signup/confirm/\S+)", confirmation).group(1)
-    resident.get(link)
-    resident.expect(resident.post(link), 303, "the confirmation button signs the resident in")
-    resident.get("/apply/get-ready")
-    resident.get("/apply/address")
-    resident.expect(resident.post("/apply/address", [
-        ("street", "300 Civic Center Dr"), ("unit", ""), ("city", "Fort Collins"), ("state", "CO"), ("zip", "80521"),
-        ("mailing_same", "yes")]), 303, "address")
-    resident.get("/apply/household")
-    resident.expect(resident.post("/apply/household", [("rent_own", "rent"), ("duration", "1_to_3")]), 303, "household")
-    members = resident.get("/apply/members").text
-    applicant = "/apply/members/" + re.search(r'href="/apply/members/([0-9a-fA-F-]{36})"', members).group(1)
-    resident.get(applicant)
-    resident.expect(resident.post(applicant, [("first_name", "Rosa"), ("last_name", "Ramos"), ("birthdate", "1983-05-14")]),
-                    303, "the applicant's birthdate")
-    resident.get("/apply/members/new")
-    resident.expect(resident.post("/apply/members/new", [("first_name", "Tomas"), ("last_name", "Ramos"), ("birthdate", "2012-01-30")]),
-                    303, "a second member")
-    resident.get("/apply/members")
-    resident.expect(resident.post("/apply/members"), 303, "members done")
-    resident.get("/apply/programs")
-    resident.expect(resident.post("/apply/programs", [("programs", "snap")]), 303, "programs")
-    page = resident.get("/apply/documents").text
-    items = re.findall(r'action="/apply/documents/((?:member|program)-[a-z0-9_-]+)"', page)
+    items = apply_until_documents(resident, base, email, lambda address: wait_for_mail(address, "signup_confirm"))
     check(len(items) >= 3, f"the checklist asks for {len(items)} documents")
     fixtures = os.path.join(ROOT, "Tests/Fixtures/documents")
     for item in items:
@@ -189,6 +159,11 @@ try:
     household = sql(environment, f"SELECT h.id FROM households h JOIN users u ON u.id = h.user_id WHERE u.email = '{email}'")
     check(sql(environment, f"SELECT count(*) FROM documents d JOIN applications a ON a.id = d.application_id WHERE a.household_id = '{household}'")
           == str(len(items)), "every upload is kept")
+    # (The demo households' documents, uploaded by `seed --demo`, are in the bucket too.)
+    keys = sql(environment, "SELECT storage_key FROM documents WHERE purged_at IS NULL")
+    check(sorted("documents/" + key for key in keys.split()) == sorted(s3_objects("getyour-two-servers")),
+          "each upload is one object in the bucket, whichever instance received it")
+    check(not os.path.exists(os.path.join(data_dir, "documents")), "no document is on a server's disk")
     servers["a"].start()
     time.sleep(3.5)  # nginx's fail_timeout: a is back in rotation
 

@@ -53,6 +53,23 @@ private enum DocumentStoreKey: StorageKey { typealias Value = any DocumentStore 
 private enum MagicSnifferKey: StorageKey { typealias Value = MagicSniffer }
 
 extension Application {
+    /// The store the settings name: a folder, or an S3-compatible bucket reached through its
+    /// own HTTP client (closed when the app shuts down).
+    func configureDocumentStore(_ settings: Settings) throws {
+        switch settings.documents.backend {
+        case .filesystem:
+            documentStore = FilesystemDocumentStore(root: settings.paths.documentsDirectory)
+        case .s3:
+            var configuration = HTTPClient.Configuration()
+            configuration.timeout = .init(connect: .seconds(5), read: .seconds(Int64(settings.documents.s3.timeout)))
+            let http = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
+            lifecycle.use(HTTPClientShutdown(client: http))
+            documentStore = S3DocumentStore(
+                client: S3Client(settings: settings.documents.s3, http: http),
+                temporaryFolder: settings.paths.dataDirectory.appendingPathComponent("tmp", isDirectory: true), logger: logger)
+        }
+    }
+
     public var documentStore: any DocumentStore {
         get {
             guard let store = storage[DocumentStoreKey.self] else { fatalError("configure(_:) has not run") }
@@ -67,5 +84,13 @@ extension Application {
             return magic
         }
         set { storage[MagicSnifferKey.self] = newValue }
+    }
+}
+
+/// Closes an HTTP client the app made for itself when the app shuts down.
+struct HTTPClientShutdown: LifecycleHandler {
+    let client: HTTPClient
+    func shutdownAsync(_ application: Application) async {
+        try? await client.shutdown()
     }
 }

@@ -222,7 +222,13 @@ struct DocumentsController {
             try await document.delete(on: db)
             try await ApplicationFlow.markChangedForStaff(target, now: now, on: db)
         }
-        try await request.application.documentStore.delete(key: document.storageKey)
+        do {
+            try await request.application.documentStore.delete(key: document.storageKey)
+        } catch {
+            // The row is gone, so the resident no longer sees or sends the file; the stored
+            // copy is left for the operator (its key is in the log, nothing else).
+            request.logger.error("a removed document's file could not be deleted", metadata: ["storage_key": .string(document.storageKey)])
+        }
         return request.redirect(to: target.status == .draft ? SiteURL.documents.path() : SiteURL.respond.path(), redirectType: .normal)
     }
 

@@ -27,7 +27,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
         app.http.client.configuration.timeout = .init(connect: .seconds(5), read: .seconds(10))
         app.addressVerifier = USPSAddressVerifier(settings: settings.address, client: app.client, tokens: .init(), logger: app.logger)
     }
-    app.documentStore = FilesystemDocumentStore(root: settings.paths.documentsDirectory)
+    try app.configureDocumentStore(settings)
     app.magic = try MagicSniffer()
     app.submissionHooks.hooks.append { applicationID, request in
         try await AutoApply.run(applicationID: applicationID, on: request.db(.primary))

@@ -53,6 +53,7 @@ struct RawSettings {
                 maxFilesPerItem: int(.maxFilesPerItem, default: 10, range: 1...50),
                 maxBytesPerApplication: int(.maxApplicationMB, default: 250, range: 1...10_000) * 1_048_576
             ),
+            documents: documentStorageSettings(),
             analytics: AnalyticsSettings(
                 batchSize: int(.analyticsBatch, default: 200, range: 1...10_000),
                 flushInterval: TimeInterval(int(.analyticsFlushMS, default: 1000, range: 10...60_000)) / 1000,
@@ -116,6 +117,10 @@ struct RawSettings {
         }
         if settings.notifications.smsBackend == .file && settings.environment == .production {
             problems.append("\(SettingKey.smsBackend.environmentVariable) must be twilio or off (files are for local and test use)")
+        }
+        if settings.documents.backend == .s3, settings.documents.s3.endpoint.scheme != "https" {
+            problems.append(
+                "\(SettingKey.s3Endpoint.environmentVariable) must be an https:// URL (documents never cross the network in clear)")
         }
         if settings.logLevel == "trace" {
             problems.append(
@@ -182,6 +187,59 @@ struct RawSettings {
             return [60, 30, 7]
         }
         return days.compactMap { $0 }
+    }
+
+    /// `filesystem` needs nothing; `s3` needs a bucket and its keys, and start-up names each
+    /// one missing (never a silent fall-back to the local folder).
+    private mutating func documentStorageSettings() -> DocumentStorageSettings {
+        let backend = choice(.documentsBackend, default: DocumentStorageSettings.Backend.filesystem)
+        let region = string(.s3Region, default: "us-east-1")
+        let endpointText = string(.s3Endpoint, default: "")
+        var endpoint = URL(string: "https://s3.\(region).amazonaws.com")!
+        if !endpointText.isEmpty {
+            if let url = URL(string: endpointText), ["http", "https"].contains(url.scheme ?? ""), url.host != nil,
+                url.path.isEmpty || url.path == "/", url.query == nil
+            {
+                endpoint = url
+            } else {
+                problems.append("\(SettingKey.s3Endpoint.environmentVariable) must be a base URL like https://s3.us-east-1.amazonaws.com")
+            }
+        }
+        let bucket = string(.s3Bucket, default: "")
+        let prefix = string(.s3KeyPrefix, default: "documents/")
+        let settings = S3Settings(
+            endpoint: endpoint, bucket: bucket, region: region,
+            addressing: choice(.s3Addressing, default: endpointText.isEmpty ? S3Settings.Addressing.virtual : .path),
+            keyPrefix: prefix,
+            accessKeyID: optionalSecret(.s3AccessKeyID) ?? "", secretAccessKey: optionalSecret(.s3SecretAccessKey) ?? "",
+            sessionToken: optionalSecret(.s3SessionToken),
+            encryption: choice(.s3Encryption, default: S3Settings.Encryption.none),
+            kmsKeyID: {
+                let id = string(.s3KMSKeyID, default: ""); return id.isEmpty ? nil : id
+            }(),
+            partSize: int(.s3PartMB, default: 8, range: 5...512) * 1_048_576,
+            timeout: TimeInterval(int(.s3TimeoutSeconds, default: 60, range: 1...3600)))
+        if backend == .s3 {
+            // Bucket names (AWS's rules): 3–63 lower-case letters, digits, dots and hyphens.
+            if bucket.range(of: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", options: .regularExpression) == nil {
+                problems.append(
+                    "\(SettingKey.s3Bucket.environmentVariable) must name the bucket (3 to 63 lower-case letters, digits, dots, hyphens)")
+            }
+            if region.range(of: "^[a-z0-9-]{1,32}$", options: .regularExpression) == nil {
+                problems.append("\(SettingKey.s3Region.environmentVariable) must be a region name like us-east-1")
+            }
+            if prefix.contains("..") || prefix.hasPrefix("/") {
+                problems.append("\(SettingKey.s3KeyPrefix.environmentVariable) must not start with / or contain ..")
+            }
+            if settings.accessKeyID.isEmpty { missingSecrets.append(SettingKey.s3AccessKeyID.environmentVariable) }
+            if settings.secretAccessKey.isEmpty { missingSecrets.append(SettingKey.s3SecretAccessKey.environmentVariable) }
+        }
+        return DocumentStorageSettings(backend: backend, s3: settings)
+    }
+
+    private func optionalSecret(_ key: SettingKey) -> String? {
+        guard let value = values[key.name], !value.isEmpty else { return nil }
+        return value
     }
 
     /// The `usps` verifier needs its credentials and GIS endpoints; `local` needs nothing.

@@ -88,6 +88,19 @@ extension SettingKey {
     static let renewalReminderDays = SettingKey("renewal.reminder_days")
     static let renewalGraceDays = SettingKey("renewal.grace_days")
     static let documentRetentionMonths = SettingKey("retention.document_months")
+    static let documentsBackend = SettingKey("documents.backend")
+    static let s3Endpoint = SettingKey("documents.s3_endpoint")
+    static let s3Bucket = SettingKey("documents.s3_bucket")
+    static let s3Region = SettingKey("documents.s3_region")
+    static let s3Addressing = SettingKey("documents.s3_addressing")
+    static let s3KeyPrefix = SettingKey("documents.s3_key_prefix")
+    static let s3AccessKeyID = SettingKey("documents.s3_access_key_id", secret: true)
+    static let s3SecretAccessKey = SettingKey("documents.s3_secret_access_key", secret: true)
+    static let s3SessionToken = SettingKey("documents.s3_session_token", secret: true)
+    static let s3Encryption = SettingKey("documents.s3_encryption")
+    static let s3KMSKeyID = SettingKey("documents.s3_kms_key_id")
+    static let s3PartMB = SettingKey("documents.s3_part_mb")
+    static let s3TimeoutSeconds = SettingKey("documents.s3_timeout_seconds")
 
     /// Every key, in the order `ref/env_vars/README.md` documents them.
     public static let all: [SettingKey] = [
@@ -96,6 +109,8 @@ extension SettingKey {
         secretKey, secureCookies, hsts, bcryptCost,
         idleMinutes, staffIdleMinutes, absoluteHours,
         maxFileMB, maxFilesPerItem, maxApplicationMB, maxMembers,
+        documentsBackend, s3Endpoint, s3Bucket, s3Region, s3Addressing, s3KeyPrefix, s3AccessKeyID, s3SecretAccessKey, s3SessionToken,
+        s3Encryption, s3KMSKeyID, s3PartMB, s3TimeoutSeconds,
         analyticsBatch, analyticsFlushMS, analyticsBuffer, trustedProxies, behindProxy,
         loginFailures, loginWindow, loginAddressDelayMS, resetsPerAccount, signups, signupWindow, resets, resetWindow, addressChecks,
         addressCheckWindow,

@@ -19,6 +19,8 @@ public struct Settings: Sendable {
     public var security: SecuritySettings
     public var session: SessionSettings
     public var uploads: UploadSettings
+    /// Where uploaded documents are kept: a folder, or an S3-compatible bucket.
+    public var documents: DocumentStorageSettings
     public var analytics: AnalyticsSettings
     public var limits: LimitSettings
     public var address: AddressSettings
@@ -138,6 +140,47 @@ public struct UploadSettings: Sendable {
     public var maxFilesPerItem: Int
     /// All documents of one application together, so one account cannot fill the disk.
     public var maxBytesPerApplication: Int
+}
+
+/// The document store `configure` builds (`DocumentStore`).
+public struct DocumentStorageSettings: Sendable {
+    public enum Backend: String, Sendable, CaseIterable {
+        /// `<data dir>/documents/`: one server, or a folder every server mounts.
+        case filesystem
+        /// Any S3-compatible service (`S3DocumentStore`).
+        case s3
+    }
+    public var backend: Backend
+    public var s3: S3Settings
+}
+
+public struct S3Settings: Sendable {
+    /// `path`: `https://host/bucket/key` (most S3-compatible services); `virtual`:
+    /// `https://bucket.host/key` (AWS's own endpoints).
+    public enum Addressing: String, Sendable, CaseIterable { case path, virtual }
+    /// The server-side encryption header sent with every upload.
+    public enum Encryption: String, Sendable, CaseIterable {
+        case none
+        /// `x-amz-server-side-encryption: AES256` (keys managed by the service).
+        case aes256
+        /// `aws:kms`, with `kmsKeyID` when set.
+        case kms
+    }
+    public var endpoint: URL
+    public var bucket: String
+    public var region: String
+    public var addressing: Addressing
+    /// Put before every storage key (`documents/`), so one bucket can hold other things.
+    public var keyPrefix: String
+    public var accessKeyID: String
+    public var secretAccessKey: String
+    public var sessionToken: String?
+    public var encryption: Encryption
+    public var kmsKeyID: String?
+    /// Files larger than this go up as a multipart upload in parts of this size.
+    public var partSize: Int
+    /// Longest wait for one request's answer (for an upload, after its last byte).
+    public var timeout: TimeInterval
 }
 
 public struct AnalyticsSettings: Sendable {
