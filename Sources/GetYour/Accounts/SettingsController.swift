@@ -45,6 +45,14 @@ struct SettingsController {
         let confirmDeletion: FormField
         /// Residents with an application: where letters go.
         let mailing: MailingSection?
+        /// Residents: the named contact, if any (name and relationship), and the link to change it.
+        let namedContact: NamedContactSummary?
+    }
+
+    struct NamedContactSummary: Encodable {
+        let name: String?
+        let relationship: String?
+        let receivesKey: String?
     }
 
     struct MailingSection: Encodable {
@@ -70,7 +78,8 @@ struct SettingsController {
     func show(_ request: Request) async throws -> Response {
         let saved = try? request.query.get(String.self, at: "saved")
         let notice =
-            ["profile", "password", "email_sent", "email_changed", "mailing"].contains(saved ?? "") ? "settings.saved.\(saved!)" : nil
+            ["profile", "password", "email_sent", "email_changed", "mailing", "contact", "contact_removed"].contains(saved ?? "")
+            ? "settings.saved.\(saved!)" : nil
         return try await render(request, .none, FormErrors(), notice: notice, status: .ok)
     }
 
@@ -285,12 +294,23 @@ struct SettingsController {
             ],
             confirmDeletion: .choice(
                 "confirm", label: "settings.delete_heading", options: [("yes", "settings.delete_confirm")], selected: [], errors: messages),
-            mailing: mailing)
+            mailing: mailing,
+            namedContact: try await namedContactSummary(request))
         return try await request.view.render("accounts/settings", page).response(status, for: request)
     }
 }
 
 extension SettingsController {
+    func namedContactSummary(_ request: Request) async throws -> NamedContactSummary? {
+        let user = try request.currentUser
+        guard user.role == .resident else { return nil }
+        guard let household = try await Household.query(on: request.db(.primary)).filter(\.$user.$id == user.requireID()).first(),
+            let contact = try await HouseholdContact.of(household: household.requireID(), on: request.db(.primary))
+        else { return NamedContactSummary(name: nil, relationship: nil, receivesKey: nil) }
+        return NamedContactSummary(
+            name: contact.name, relationship: contact.relationship, receivesKey: "named_contact.now_\(contact.receives.rawValue)")
+    }
+
     /// The mailing-address form, filled from the newest application or from what was typed.
     func mailingSection(_ request: Request, _ submitted: Submitted, _ messages: [String: String]) async throws -> MailingSection? {
         guard try request.currentUser.role == .resident, let application = try await MailingAddressController.newestApplication(request),

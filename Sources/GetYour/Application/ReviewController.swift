@@ -55,7 +55,7 @@ struct ReviewController {
 
         let db = request.db(.primary)
         let now = request.application.clock.now()
-        let user = try request.currentUser, reference = Self.newReference(), app = request.application
+        let reference = Self.newReference(), app = request.application
         let moved = try await db.writeTransaction { db -> Bool in
             // Only a draft moves to submitted, so a second POST racing this one changes nothing
             // (and queues no second welcome).
@@ -66,9 +66,9 @@ struct ReviewController {
             guard !moved.isEmpty else { return false }
             try await Household.query(on: db).filter(\.$id == draft.$household.id).set(\.$currentApplicationID, to: draft.id)
                 .set(\.$changedAt, to: now).update()
-            try await app.outbox(on: db).enqueue(
-                .welcome, to: user, household: draft.$household.id,
-                data: MessageData(name: user.firstName, link: app.link(to: .dashboard), reference: reference))
+            try await app.outbox(on: db).enqueue(.welcome, household: draft.$household.id) { resident in
+                MessageData(name: resident.firstName, link: app.link(to: .dashboard), reference: reference)
+            }
             return true
         }
         if moved {

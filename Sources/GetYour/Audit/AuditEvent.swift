@@ -48,6 +48,9 @@ final class AuditEvent: Model, @unchecked Sendable {
         case accountExported = "account.exported"
         case accountErased = "account.erased"
         case documentsPurged = "documents.purged"
+        case contactChanged = "contact.changed"
+        case contactRemoved = "contact.removed"
+        case contactViewed = "contact.viewed"
     }
 
     @ID(custom: "id", generatedBy: .database) var id: Int?

@@ -101,8 +101,19 @@ struct AccountData: Encodable {
         let sentAt: Date?
     }
 
+    /// The household's named contact (P14).
+    struct NamedContact: Encodable {
+        let name: String
+        let email: String
+        let phone: String
+        let relationship: String
+        let receives: String
+        let updatedAt: Date
+    }
+
     let exportedAt: Date
     let account: Account
+    let namedContact: NamedContact?
     let applications: [ApplicationData]
     let enrollments: [EnrollmentData]
     let notifications: [Notification]
@@ -135,6 +146,7 @@ struct AccountData: Encodable {
         let enrollments =
             householdID == nil
             ? [] : try await Enrollment.query(on: db).filter(\.$household.$id == householdID!).with(\.$program).all()
+        let contact = householdID == nil ? nil : try await HouseholdContact.of(household: householdID!, on: db)
         var notifications = try await OutboxMessage.query(on: db).filter(\.$userID == userID).all()
         if let householdID {
             notifications += try await OutboxMessage.query(on: db).filter(\.$householdID == householdID).filter(\.$userID == nil).all()
@@ -192,6 +204,11 @@ struct AccountData: Encodable {
                 email: user.email, firstName: user.firstName, lastName: user.lastName, phone: user.phone,
                 language: user.language, textMessages: !user.smsOptOut, createdAt: user.createdAt,
                 emailConfirmedAt: user.emailConfirmedAt),
+            namedContact: contact.map {
+                NamedContact(
+                    name: $0.name, email: $0.email, phone: $0.phone, relationship: $0.relationship, receives: $0.receives.rawValue,
+                    updatedAt: $0.updatedAt)
+            },
             applications: exported,
             enrollments: enrollments.sorted { $0.appliedAt < $1.appliedAt }.map {
                 EnrollmentData(

@@ -159,10 +159,27 @@ struct Outbox {
         ).create(on: db)
     }
 
-    /// News about a household's application for the person who applied.
+    /// News about a household's application: for the person who applied and, as the
+    /// household chose, for its named contact too (`copy`), for the contact alone
+    /// (`instead`), or not (`none`). The contact's messages are in the resident's language.
     func enqueue(_ kind: NotificationKind, household householdID: UUID, data: (User) -> MessageData) async throws {
         guard let household = try await Household.query(on: db).filter(\.$id == householdID).with(\.$user).first() else { return }
-        try await enqueue(kind, to: household.user, household: householdID, data: data(household.user))
+        let resident = household.user, message = data(household.user)
+        let contact = try await HouseholdContact.of(household: householdID, on: db)
+        if contact?.receives != .instead {
+            try await enqueue(kind, to: resident, household: householdID, data: message)
+        }
+        guard let contact, contact.receives != .none else { return }
+        if !contact.email.isEmpty {
+            try await enqueueEmail(
+                kind, to: contact.email, language: resident.preferredLanguage, user: nil, household: householdID, data: message)
+        }
+        if kind.sendsText, textsEnabled, !contact.phone.isEmpty {
+            try await OutboxMessage(
+                channel: .sms, kind: kind, recipient: contact.phone, language: resident.preferredLanguage, data: message,
+                householdID: householdID, userID: nil, now: now
+            ).create(on: db)
+        }
     }
 }
 

@@ -36,6 +36,9 @@ func routes(_ app: Application) throws {
     signedIn.on(.GET, .settingsExport, use: dataRights.export)
     signedIn.on(.POST, .settingsDelete, use: dataRights.delete)
     signedIn.on(.POST, .settingsMailing, use: MailingAddressController().update)
+    let contact = NamedContactController()
+    signedIn.on(.GET, .settingsContact, use: contact.show)
+    signedIn.on(.POST, .settingsContact, use: contact.update)
 
     // Resident application (P3 steps 2–10): every step passes the lifecycle's gate
     let residents = app.grouped(RequireSignIn.residents)

@@ -118,6 +118,8 @@ struct HouseholdReviewController {
         let rejectReasons: [FormField.Option]
         let hasNotes: Bool
         let hasThread: Bool
+        /// The person the household named to help it (P14); reading it is audited.
+        let namedContact: [Line]?
     }
 
     func show(_ request: Request) async throws -> Response {
@@ -167,6 +169,7 @@ struct HouseholdReviewController {
         let trail = try await AuditEvent.query(on: db).filter(\.$householdID == householdID).sort(\.$occurredAt, .descending).limit(50)
             .all()
         let deliveries = try await DeliveryRow.forHousehold(householdID, request)
+        let contact = try await HouseholdContact.of(household: householdID, on: db)
         let lastVisit = try await (db as! any SQLDatabase).raw(
             "SELECT seen_at FROM staff_visits WHERE staff_id = \(bind: try staff.requireID()) AND household_id = \(bind: householdID)"
         ).first().flatMap { try? $0.decode(column: "seen_at", as: Date.self) }
@@ -299,7 +302,17 @@ struct HouseholdReviewController {
                 "coverage_reason", label: "staff.coverage_reason", hint: "staff.coverage_reason_hint", value: typed["coverage_reason"],
                 errors: m),
             rejectReasons: DocumentReview.reasons.map { FormField.Option(value: $0, labelKey: "reject_reason.\($0)", checked: false) },
-            hasNotes: !notes.isEmpty, hasThread: !thread.isEmpty)
+            hasNotes: !notes.isEmpty, hasThread: !thread.isEmpty,
+            namedContact: contact.map { contact in
+                [
+                    Line(label: t("named_contact.staff_name"), value: contact.name),
+                    Line(label: t("named_contact.staff_relationship"), value: contact.relationship),
+                    Line(label: t("staff.label.email"), value: contact.email.isEmpty ? "—" : contact.email),
+                    Line(label: t("staff.label.phone"), value: contact.phone.isEmpty ? "—" : ContactRules.displayPhone(contact.phone)),
+                    Line(label: t("named_contact.staff_receives"), value: t("named_contact.staff_receives_\(contact.receives.rawValue)")),
+                ]
+            })
+        if contact != nil { try await request.audit(.contactViewed, .init(household: householdID)) }
         try await Self.recordVisit(request, householdID: householdID, application: application)
         return try await request.view.render("staff/household", page).response(status, for: request)
     }

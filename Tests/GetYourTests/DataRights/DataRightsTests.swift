@@ -12,6 +12,8 @@ struct DataRightsTests {
     static let canaryEmail = "canary.ana@example.com"
     static let canaryMember = "Zebuloncanary"
     static let canaryMessage = "Canary-message-7731: please send a clearer photo"
+    static let canaryHelper = "Quillacanary Helper"
+    static let canaryHelperEmail = "canary.helper@example.net"
 
     /// Household A (the canaries) and household B at the same address, both submitted; staff
     /// asked A for more information with a canary message.
@@ -24,6 +26,14 @@ struct DataRightsTests {
     func scene(_ app: Application) async throws -> Scene {
         let ana = Browser(app)
         try await ana.applyUpToReview(email: Self.canaryEmail)
+        try await ana.get("/settings/contact")
+        let named = try await ana.post(
+            "/settings/contact",
+            [
+                ("contact_name", Self.canaryHelper), ("contact_email", Self.canaryHelperEmail), ("contact_phone", "970-555-0188"),
+                ("contact_relationship", "sister"), ("contact_receives", "copy"),
+            ])
+        #expect(named.status == .seeOther)
         try await ana.get("/apply/members/new")
         try await ana.post("/apply/members/new", [("first_name", Self.canaryMember), ("last_name", "Lopez"), ("birthdate", "2019-02-03")])
         try await ana.get("/apply/members")
@@ -77,7 +87,10 @@ struct DataRightsTests {
             #expect(response.headers.first(name: .contentDisposition)?.hasPrefix("attachment;") == true)
             let entries = try unzip(Data(buffer: response.body))
             let json = try #require(entries["data.json"].map { String(decoding: $0, as: UTF8.self) })
-            for canary in [Self.canaryEmail, Self.canaryMember, Self.canaryMessage, "300 Civic Center Dr", "1985-04-27", "snap"] {
+            for canary in [
+                Self.canaryEmail, Self.canaryMember, Self.canaryMessage, "300 Civic Center Dr", "1985-04-27", "snap", Self.canaryHelper,
+                Self.canaryHelperEmail,
+            ] {
                 #expect(json.contains(canary), "data.json lacks \(canary)")
             }
             #expect(!json.contains("bea.other"))
@@ -155,7 +168,9 @@ struct DataRightsTests {
             #expect(try await scene.ana.get("/dashboard").status == .seeOther)
             let again = try await Browser(app).signIn(email: Self.canaryEmail, password: "amber kettle meadow stone")
             #expect(again.status == .unprocessableEntity)
-            for canary in [Self.canaryEmail, "canary.ana", Self.canaryMember, "Canary-message-7731"] {
+            for canary in [
+                Self.canaryEmail, "canary.ana", Self.canaryMember, "Canary-message-7731", "Quillacanary", "canary.helper", "5550188",
+            ] {
                 let hits = try await tablesContaining(canary, app)
                 #expect(hits.isEmpty, "\(canary) is still in \(hits)")
             }

@@ -35,3 +35,26 @@ struct AddDocumentPurge: AsyncMigration {
         try await database.schema("documents").deleteField("purged_at").update()
     }
 }
+
+/// A household's named contact (P14, issue 15): one per household, removed with it.
+struct CreateHouseholdContacts: AsyncMigration {
+    var name: String { "P032_CreateHouseholdContacts" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema("household_contacts")
+            .id()
+            .field("household_id", .uuid, .required, .references("households", "id", onDelete: .cascade))
+            .field("name", .string, .required)
+            .field("email", .string, .required)
+            .field("phone", .string, .required)
+            .field("relationship", .string, .required)
+            .field("receives", .string, .required)
+            .field("updated_at", .datetime, .required)
+            .unique(on: "household_id")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema("household_contacts").delete()
+    }
+}

@@ -34,5 +34,6 @@ enum PrimaryMigrations {
         AddRenewals(),
         CreateJobRuns(),
         AddDocumentPurge(),
+        CreateHouseholdContacts(),
     ]
 }

@@ -26,6 +26,7 @@ public enum SiteURL: String, CaseIterable, Sendable {
     case settingsPassword = "/settings/password"
     case settingsExport = "/settings/export"
     case settingsMailing = "/settings/mailing"
+    case settingsContact = "/settings/contact"
     case settingsDelete = "/settings/delete"
     case settingsEmail = "/settings/email"
     case settingsEmailConfirm = "/settings/email/confirm/:token"
