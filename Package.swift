@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/jwt.git", from: "5.2.0"),
     ],
     targets: [
         .systemLibrary(name: "CMagic", path: "Sources/CMagic", providers: [.apt(["libmagic-dev"])]),
@@ -38,6 +39,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWT", package: "jwt"),
             ],
             swiftSettings: strictness
         ),
@@ -47,6 +49,7 @@ let package = Package(
             name: "GetYourTests",
             dependencies: [
                 "GetYour", .product(name: "VaporTesting", package: "vapor"), .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "JWT", package: "jwt"),
             ],
             swiftSettings: strictness
         ),

@@ -58,5 +58,6 @@ extension Application {
         asyncCommands.use(EraseUserCommand(), as: "erase-user")
         asyncCommands.use(ExportUserCommand(), as: "export-user")
         asyncCommands.use(PurgeDocumentsCommand(), as: "purge-documents")
+        asyncCommands.use(APITokenCommand(), as: "api-token")
     }
 }

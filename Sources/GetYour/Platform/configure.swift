@@ -47,7 +47,9 @@ public func configure(_ app: Application, settings: Settings) async throws {
     let observer = RequestObserverMiddleware(
         metrics: app.metrics, logger: app.logger, level: settings.logFormat == .json ? .info : .debug)
     app.middleware = middleware(for: settings, recorder: recorder, clock: app.clock, observer: observer)
+    try await app.configureAPIKeys(settings.api)
     try routes(app)
+    APIRoutes.register(app)
 }
 
 /// The middleware chain, outermost first. Errors are turned into pages inside the headers
@@ -61,11 +63,14 @@ private func middleware(
     chain.use(observer)
     chain.use(AnalyticsMiddleware(recorder: recorder))
     chain.use(SecurityHeadersMiddleware(hsts: settings.security.hsts))
-    chain.use(LanguageMiddleware(cookie: cookies))
-    chain.use(ErrorPageMiddleware(showDetails: settings.showErrorDetails))
+    // The browser's layers; the partner API (`/api/`) passes them by and has its own
+    // (`APIRoutes`: JSON errors, bearer tokens), so it never gets a session, a CSRF cookie
+    // or an HTML page.
+    chain.use(BrowserOnly(middleware: LanguageMiddleware(cookie: cookies)))
+    chain.use(BrowserOnly(middleware: ErrorPageMiddleware(showDetails: settings.showErrorDetails)))
     chain.use(StaticFilesMiddleware(publicDirectory: settings.paths.publicFiles.path + "/"))
-    chain.use(SessionMiddleware(settings: settings.session, cookie: cookies, clock: { clock.now() }))
-    chain.use(CSRFMiddleware(cookie: cookies, trustedOrigin: origin(of: settings.publicBaseURL)))
+    chain.use(BrowserOnly(middleware: SessionMiddleware(settings: settings.session, cookie: cookies, clock: { clock.now() })))
+    chain.use(BrowserOnly(middleware: CSRFMiddleware(cookie: cookies, trustedOrigin: origin(of: settings.publicBaseURL))))
     return chain
 }
 

@@ -35,5 +35,6 @@ enum PrimaryMigrations {
         CreateJobRuns(),
         AddDocumentPurge(),
         CreateHouseholdContacts(),
+        CreateAPIReads(),
     ]
 }

@@ -54,6 +54,7 @@ struct RawSettings {
                 maxBytesPerApplication: int(.maxApplicationMB, default: 250, range: 1...10_000) * 1_048_576
             ),
             documents: documentStorageSettings(),
+            api: apiSettings(root: root),
             analytics: AnalyticsSettings(
                 batchSize: int(.analyticsBatch, default: 200, range: 1...10_000),
                 flushInterval: TimeInterval(int(.analyticsFlushMS, default: 1000, range: 10...60_000)) / 1000,
@@ -235,6 +236,36 @@ struct RawSettings {
             if settings.secretAccessKey.isEmpty { missingSecrets.append(SettingKey.s3SecretAccessKey.environmentVariable) }
         }
         return DocumentStorageSettings(backend: backend, s3: settings)
+    }
+
+    /// `api.jwt_public_keys`: `kid=ES256:/path/key.pem; kid2=RS256:/path/other.pem` (files
+    /// readable by the app). The HS256 secret must be at least 32 characters.
+    private mutating func apiSettings(root: URL) -> APISettings {
+        var keys: [APISettings.PublicKey] = []
+        for entry in (optionalSecret(.apiPublicKeys) ?? "").split(separator: ";") {
+            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let spec = parts.count == 2 ? parts[1].split(separator: ":", maxSplits: 1).map(String.init) : []
+            guard parts.count == 2, !parts[0].isEmpty, spec.count == 2, let algorithm = APISettings.PublicKey.Algorithm(rawValue: spec[0])
+            else {
+                problems.append(
+                    "\(SettingKey.apiPublicKeys.environmentVariable) must look like kid=ES256:/path/key.pem; kid2=RS256:/path/key.pem")
+                continue
+            }
+            let path = resolvePath(spec[1], root: root).path
+            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
+                problems.append("\(SettingKey.apiPublicKeys.environmentVariable): the key file of \(parts[0]) cannot be read")
+                continue
+            }
+            keys.append(.init(kid: parts[0], algorithm: algorithm, pem: pem))
+        }
+        let secret = optionalSecret(.apiHS256Secret)
+        if let secret, secret.count < 32 {
+            problems.append("\(SettingKey.apiHS256Secret.environmentVariable) must be at least 32 random characters")
+        }
+        let issuer = string(.apiIssuer, default: ""), audience = string(.apiAudience, default: "")
+        return APISettings(
+            hs256Secret: secret, publicKeys: keys, issuer: issuer.isEmpty ? nil : issuer, audience: audience.isEmpty ? nil : audience,
+            maxTokenLifetime: TimeInterval(int(.apiMaxTokenMinutes, default: 60, range: 1...1440) * 60))
     }
 
     private func optionalSecret(_ key: SettingKey) -> String? {

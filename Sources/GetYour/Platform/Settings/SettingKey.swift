@@ -101,6 +101,11 @@ extension SettingKey {
     static let s3KMSKeyID = SettingKey("documents.s3_kms_key_id")
     static let s3PartMB = SettingKey("documents.s3_part_mb")
     static let s3TimeoutSeconds = SettingKey("documents.s3_timeout_seconds")
+    static let apiHS256Secret = SettingKey("api.jwt_hs256_secret", secret: true)
+    static let apiPublicKeys = SettingKey("api.jwt_public_keys", secret: true)
+    static let apiIssuer = SettingKey("api.jwt_issuer")
+    static let apiAudience = SettingKey("api.jwt_audience")
+    static let apiMaxTokenMinutes = SettingKey("api.max_token_minutes")
 
     /// Every key, in the order `ref/env_vars/README.md` documents them.
     public static let all: [SettingKey] = [
@@ -111,6 +116,7 @@ extension SettingKey {
         maxFileMB, maxFilesPerItem, maxApplicationMB, maxMembers,
         documentsBackend, s3Endpoint, s3Bucket, s3Region, s3Addressing, s3KeyPrefix, s3AccessKeyID, s3SecretAccessKey, s3SessionToken,
         s3Encryption, s3KMSKeyID, s3PartMB, s3TimeoutSeconds,
+        apiHS256Secret, apiPublicKeys, apiIssuer, apiAudience, apiMaxTokenMinutes,
         analyticsBatch, analyticsFlushMS, analyticsBuffer, trustedProxies, behindProxy,
         loginFailures, loginWindow, loginAddressDelayMS, resetsPerAccount, signups, signupWindow, resets, resetWindow, addressChecks,
         addressCheckWindow,

@@ -21,6 +21,8 @@ public struct Settings: Sendable {
     public var uploads: UploadSettings
     /// Where uploaded documents are kept: a folder, or an S3-compatible bucket.
     public var documents: DocumentStorageSettings
+    /// The partner API's keys and token rules (P14); off when no key is set.
+    public var api: APISettings
     public var analytics: AnalyticsSettings
     public var limits: LimitSettings
     public var address: AddressSettings
@@ -181,6 +183,25 @@ public struct S3Settings: Sendable {
     public var partSize: Int
     /// Longest wait for one request's answer (for an upload, after its last byte).
     public var timeout: TimeInterval
+}
+
+/// Who may call `/api/v1` (P14): tokens without a `kid` are checked with the HS256 secret,
+/// tokens with one with the ES256 or RS256 public key of that id.
+public struct APISettings: Sendable {
+    public struct PublicKey: Sendable {
+        public enum Algorithm: String, Sendable { case es256 = "ES256", rs256 = "RS256" }
+        public var kid: String
+        public var algorithm: Algorithm
+        public var pem: String
+    }
+    public var hs256Secret: String?
+    public var publicKeys: [PublicKey]
+    /// Checked when set: the token's `iss` must equal it, and its `aud` must contain it.
+    public var issuer: String?
+    public var audience: String?
+    /// The longest a token may live (from `iat`, or from now without one).
+    public var maxTokenLifetime: TimeInterval
+    public var enabled: Bool { hs256Secret != nil || !publicKeys.isEmpty }
 }
 
 public struct AnalyticsSettings: Sendable {

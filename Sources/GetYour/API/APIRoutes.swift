@@ -1,0 +1,67 @@
+import Fluent
+import Foundation
+import Vapor
+
+/// The partner API under `/api/v1` (P14), its own middleware group: no session, no CSRF
+/// cookie, no HTML — JSON errors (`APIErrorMiddleware`) and a bearer token
+/// (`APIAuthenticator`). Off (every path answers `not_found`) when no key is configured.
+enum APIRoutes {
+    static let prefix = "/api/"
+
+    static func isAPI(_ path: String) -> Bool { path.hasPrefix(prefix) || path == "/api" }
+
+    static func register(_ app: Application) {
+        let settings = app.settings.api
+        // Anything else under /api is a JSON not_found, never an HTML page.
+        let message = settings.enabled ? "There is nothing at this address." : "The partner API is not enabled on this server."
+        let root = app.grouped("api").grouped(APIErrorMiddleware())
+        for method in [HTTPMethod.GET, .POST, .PUT, .PATCH, .DELETE] {
+            root.on(method, "**") { _ -> Response in throw APIError.notFound(message) }
+        }
+        guard settings.enabled else { return }
+        let partners = app.grouped("api", "v1").grouped(APIErrorMiddleware(), APIAuthenticator(settings: settings))
+        partners.get("households", ":id", "contact", use: APIContactController().show)
+        partners.get("programs", ":slug", "enrollments", use: APIEnrollmentsController().list)
+    }
+}
+
+/// `GET /api/v1/households/{id}/contact`: the household's named contact, for an admin token
+/// or a department whose program the household applied to. Audited (`contact.viewed`, actor
+/// `api:<sub>`, ids only).
+struct APIContactController {
+    struct Contact: Content {
+        let name: String
+        let email: String?
+        let phone: String?
+        let relationship: String
+        let receives: String
+    }
+
+    struct Answer: Content {
+        let household_id: UUID
+        let contact: Contact?
+    }
+
+    func show(_ request: Request) async throws -> Answer {
+        let caller = try request.requireAPICaller()
+        guard let id = request.parameters.get("id").flatMap(UUID.init(uuidString:)) else {
+            throw APIError.notFound("No household has that id.")
+        }
+        let db = request.db(.primary)
+        guard try await Household.find(id, on: db) != nil else { throw APIError.notFound("No household has that id.") }
+        if !caller.isAdmin {
+            let slugs = try await Enrollment.query(on: db).filter(\.$household.$id == id).with(\.$program).all().map(\.program.slug)
+            // Not "forbidden": a department learns nothing about households outside its programs.
+            guard slugs.contains(where: caller.programs.contains) else { throw APIError.notFound("No household has that id.") }
+        }
+        let contact = try await HouseholdContact.of(household: id, on: db)
+        try await request.auditAPI(.contactViewed, .init(household: id))
+        return Answer(
+            household_id: id,
+            contact: contact.map {
+                Contact(
+                    name: $0.name, email: $0.email.isEmpty ? nil : $0.email, phone: $0.phone.isEmpty ? nil : $0.phone,
+                    relationship: $0.relationship, receives: $0.receives.rawValue)
+            })
+    }
+}
