@@ -9,8 +9,8 @@
 
 start_throwaway_s3() {
   local venv="$ROOT/Tests/ops/.venv"
-  if [ ! -x "$venv/bin/moto_server" ]; then
-    say "installing moto[server] from PyPI into Tests/ops/.venv"
+  if [ ! -x "$venv/bin/moto_server" ] || [ ! -x "$venv/bin/schemathesis" ]; then
+    say "installing moto[server] and schemathesis from PyPI into Tests/ops/.venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$ROOT/Tests/ops/requirements.txt"
   fi

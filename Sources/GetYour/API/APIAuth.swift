@@ -43,7 +43,15 @@ struct APIAuthenticator: AsyncMiddleware {
     let settings: APISettings
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        request.apiCaller = try await caller(request)
+        let caller = try await caller(request)
+        // Per caller, counted in the primary database so every server shares the count.
+        let limit = RateLimit(count: settings.requestsPerMinute, window: 60)
+        guard try await request.throttle.attempt(.apiCaller, caller.subject, limit, now: request.application.clock.now()).allowed else {
+            throw APIError(
+                status: .tooManyRequests, code: .rateLimited,
+                message: "More than \(settings.requestsPerMinute) calls in a minute: wait a moment and try again.")
+        }
+        request.apiCaller = caller
         return try await next.respond(to: request)
     }
 

@@ -63,6 +63,7 @@ struct APIErrorMiddleware: AsyncMiddleware {
     static func response(_ error: APIError, _ request: Request) -> Response {
         var headers = HTTPHeaders([("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store")])
         if error.status == .unauthorized { headers.add(name: .wwwAuthenticate, value: "Bearer") }
+        if error.status == .tooManyRequests { headers.add(name: .retryAfter, value: "60") }
         let body: [String: String] = ["code": error.code.rawValue, "message": error.message, "request_id": request.requestID]
         let data = (try? JSONEncoder().encode(body)) ?? Data()
         return Response(status: error.status, headers: headers, body: .init(data: data))
@@ -76,6 +77,17 @@ struct BrowserOnly: AsyncMiddleware {
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         if APIRoutes.isAPI(request.url.path) { return try await next.respond(to: request) }
+        return try await middleware.respond(to: request, chainingTo: next)
+    }
+}
+
+/// The other way round: a middleware for `/api/` requests only (the API's JSON error layer in
+/// the global chain, so an address or method no route matches is JSON too).
+struct APIOnly: AsyncMiddleware {
+    let middleware: any AsyncMiddleware
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard APIRoutes.isAPI(request.url.path) else { return try await next.respond(to: request) }
         return try await middleware.respond(to: request, chainingTo: next)
     }
 }

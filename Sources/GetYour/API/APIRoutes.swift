@@ -12,16 +12,19 @@ enum APIRoutes {
 
     static func register(_ app: Application) {
         let settings = app.settings.api
-        // Anything else under /api is a JSON not_found, never an HTML page.
-        let message = settings.enabled ? "There is nothing at this address." : "The partner API is not enabled on this server."
-        let root = app.grouped("api").grouped(APIErrorMiddleware())
-        for method in [HTTPMethod.GET, .POST, .PUT, .PATCH, .DELETE] {
-            root.on(method, "**") { _ -> Response in throw APIError.notFound(message) }
+        // (An address or method no route matches is a JSON not_found: `APIOnly` in configure.)
+        if !settings.enabled {
+            let off = app.grouped("api").grouped(APIErrorMiddleware())
+            for method in [HTTPMethod.GET, .POST, .PUT, .PATCH, .DELETE] {
+                off.on(method, "**") { _ -> Response in throw APIError.notFound("The partner API is not enabled on this server.") }
+            }
         }
         guard settings.enabled else { return }
+        app.grouped("api", "v1").grouped(APIErrorMiddleware()).get("openapi.json", use: APIOpenAPI.serve)
         let partners = app.grouped("api", "v1").grouped(APIErrorMiddleware(), APIAuthenticator(settings: settings))
         partners.get("households", ":id", "contact", use: APIContactController().show)
         partners.get("programs", ":slug", "enrollments", use: APIEnrollmentsController().list)
+        partners.post("programs", ":slug", "enrollments", ":id", use: APIDecisionController().decide)
     }
 }
 

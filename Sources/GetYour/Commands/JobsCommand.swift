@@ -73,6 +73,8 @@ struct JobsCommand: AsyncCommand {
             summary.throttles = try await Throttle(database: db, secret: app.settings.security.secretKey)
                 .purge(before: now.addingTimeInterval(-7 * 24 * 3600))
             summary.links = try await AccountToken.purgeSpent(before: now.addingTimeInterval(-24 * 3600), on: db)
+            // A partner may repeat a decision with its Idempotency-Key for a day.
+            try await APIIdempotency.query(on: db).filter(\.$createdAt < now.addingTimeInterval(-24 * 3600)).delete()
         }
         return summary
     }

@@ -68,6 +68,7 @@ private func middleware(
     // or an HTML page.
     chain.use(BrowserOnly(middleware: LanguageMiddleware(cookie: cookies)))
     chain.use(BrowserOnly(middleware: ErrorPageMiddleware(showDetails: settings.showErrorDetails)))
+    chain.use(APIOnly(middleware: APIErrorMiddleware()))
     chain.use(StaticFilesMiddleware(publicDirectory: settings.paths.publicFiles.path + "/"))
     chain.use(BrowserOnly(middleware: SessionMiddleware(settings: settings.session, cookie: cookies, clock: { clock.now() })))
     chain.use(BrowserOnly(middleware: CSRFMiddleware(cookie: cookies, trustedOrigin: origin(of: settings.publicBaseURL))))

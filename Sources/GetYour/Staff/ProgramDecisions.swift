@@ -43,8 +43,8 @@ enum ProgramAccess {
     }
 }
 
-/// Every enrollment decision, in one place (issue 11): the coordinator pages call it, and the
-/// partner API will too. A decision about several households is one transaction holding every
+/// Every enrollment decision, in one place (issue 11): the coordinator pages and the partner
+/// API (`APIDecisionController`) call it. A decision about several households is one transaction holding every
 /// status change, its audit event and the message to the household; when one household does
 /// not qualify nothing changes, and the caller is told which and why.
 struct ProgramDecisions {
@@ -60,11 +60,35 @@ struct ProgramDecisions {
         let problems: [Problem]
     }
 
+    /// Who decides: the signed-in staff member, or a department's system through the API.
+    struct Decider: Sendable {
+        let actor: LifecycleActor
+        /// For the audit trail: a user id, or `api:<sub>`.
+        let auditID: String
+        let auditRole: String
+        /// The staff member, kept on the enrollment (`decided_by`, `enrolled_by`); nil for the API.
+        let userID: UUID?
+
+        static func staff(_ request: Request) throws -> Decider {
+            let user = try request.currentUser
+            let id = try user.requireID()
+            return Decider(
+                actor: StaffDecisions.actor(user.role), auditID: id.uuidString.lowercased(), auditRole: user.role.rawValue, userID: id)
+        }
+
+        /// A partner token: it decides as a coordinator of the programs its roles name.
+        static func partner(_ caller: APICaller, _ request: Request) -> Decider {
+            Decider(actor: .coordinator, auditID: "api:" + caller.subject, auditRole: "api", userID: nil)
+        }
+    }
+
     /// Enrolls or declines every household in `households` for `program`; throws `Refused`
     /// (and changes nothing) when any of them may not be decided.
-    func decide(_ action: EnrollmentAction, program: BenefitProgram, households: [UUID], reason: String?) async throws {
-        let user = try request.currentUser
-        let actor = StaffDecisions.actor(user.role)
+    func decide(_ action: EnrollmentAction, program: BenefitProgram, households: [UUID], reason: String?, by decider: Decider? = nil)
+        async throws
+    {
+        let decider = try decider ?? .staff(request)
+        let actor = decider.actor, requestID = request.requestID
         let app = request.application, programID = try program.requireID(), now = app.clock.now()
         let dates = RenewalDates(timeZone: Request.cityTimeZone)
         let events = PendingEvents()
@@ -95,16 +119,18 @@ struct ProgramDecisions {
                     ? verified[householdID].flatMap { dates.expiry(verifiedAt: $0, renewalYears: program.renewalYears) } : nil
                 let changed = try await (db as! any SQLDatabase).update(Enrollment.schema)
                     .set("status", to: next.rawValue)
-                    .set("decided_at", to: now).set("decided_by", to: try user.requireID())
+                    .set("decided_at", to: now).set("decided_by", to: decider.userID)
                     .set("enrolled_at", to: next == .enrolled ? now : nil)
-                    .set("enrolled_by", to: next == .enrolled ? try user.requireID() : nil)
+                    .set("enrolled_by", to: next == .enrolled ? decider.userID : nil)
                     .set("expires_at", to: expires)
                     .set("decline_reason", to: next == .declined ? reason : nil)
                     .where("id", .equal, try enrollment.requireID()).where("status", .equal, EnrollmentStatus.applied.rawValue)
                     .returning("id").all()
                 guard !changed.isEmpty else { throw Refused(problems: [Problem(householdID: householdID, refusal: .notApplied)]) }
-                try await request.audit(
-                    next == .enrolled ? .enrolled : .declined, .init(household: householdID, program: program.slug), on: db)
+                try await AuditEvent(
+                    actorID: decider.auditID, actorRole: decider.auditRole, action: next == .enrolled ? .enrolled : .declined,
+                    subject: .init(household: householdID, program: program.slug), requestID: requestID, at: now
+                ).create(on: db)
                 events.add(next == .enrolled ? .enrolled : .declined, household: householdID, detail: program.slug)
                 try await outbox.enqueue(next == .enrolled ? .enrolled : .declined, household: householdID) { resident in
                     MessageData(

@@ -134,6 +134,26 @@ struct APIAuthTests {
         }
     }
 
+    @Test func eachCallerHasItsOwnRateLimit() async throws {
+        try await TestApp.run(try APITest.settings(["GETYOUR_API_REQUESTS_PER_MINUTE": "3"])) { app in
+            let id = try await household(app)
+            let now = app.clock.now()
+            let busy = try await APITest.token(APITest.claims(now: now))
+            for _ in 0..<3 {
+                let (ok, _) = try await app.apiGet("/api/v1/households/\(id)/contact", token: busy)
+                #expect(ok.status == .ok)
+            }
+            let (limited, json) = try await app.apiGet("/api/v1/households/\(id)/contact", token: busy)
+            #expect(limited.status == .tooManyRequests && json["code"] as? String == "rate_limited")
+            #expect(limited.headers.first(name: .retryAfter) == "60")
+            let calm = try await APITest.token(APITest.claims(sub: "recreation-backup", now: now))
+            #expect(try await app.apiGet("/api/v1/households/\(id)/contact", token: calm).0.status == .ok, "another caller is not slowed")
+            app.clock.travel(by: 61)
+            let later = try await APITest.token(APITest.claims(now: app.clock.now()))
+            #expect(try await app.apiGet("/api/v1/households/\(id)/contact", token: later).0.status == .ok, "a minute later it goes on")
+        }
+    }
+
     @Test func unknownAddressesAreJSONAndTheAPIIsOffWithoutAKey() async throws {
         try await TestApp.run(try APITest.settings()) { app in
             let (response, json) = try await app.apiGet("/api/v1/nothing-here", token: nil)

@@ -36,5 +36,6 @@ enum PrimaryMigrations {
         AddDocumentPurge(),
         CreateHouseholdContacts(),
         CreateAPIReads(),
+        CreateAPIIdempotency(),
     ]
 }

@@ -265,7 +265,8 @@ struct RawSettings {
         let issuer = string(.apiIssuer, default: ""), audience = string(.apiAudience, default: "")
         return APISettings(
             hs256Secret: secret, publicKeys: keys, issuer: issuer.isEmpty ? nil : issuer, audience: audience.isEmpty ? nil : audience,
-            maxTokenLifetime: TimeInterval(int(.apiMaxTokenMinutes, default: 60, range: 1...1440) * 60))
+            maxTokenLifetime: TimeInterval(int(.apiMaxTokenMinutes, default: 60, range: 1...1440) * 60),
+            requestsPerMinute: int(.apiRequestsPerMinute, default: 600, range: 1...1_000_000))
     }
 
     private func optionalSecret(_ key: SettingKey) -> String? {

@@ -106,6 +106,7 @@ extension SettingKey {
     static let apiIssuer = SettingKey("api.jwt_issuer")
     static let apiAudience = SettingKey("api.jwt_audience")
     static let apiMaxTokenMinutes = SettingKey("api.max_token_minutes")
+    static let apiRequestsPerMinute = SettingKey("api.requests_per_minute")
 
     /// Every key, in the order `ref/env_vars/README.md` documents them.
     public static let all: [SettingKey] = [
@@ -116,7 +117,7 @@ extension SettingKey {
         maxFileMB, maxFilesPerItem, maxApplicationMB, maxMembers,
         documentsBackend, s3Endpoint, s3Bucket, s3Region, s3Addressing, s3KeyPrefix, s3AccessKeyID, s3SecretAccessKey, s3SessionToken,
         s3Encryption, s3KMSKeyID, s3PartMB, s3TimeoutSeconds,
-        apiHS256Secret, apiPublicKeys, apiIssuer, apiAudience, apiMaxTokenMinutes,
+        apiHS256Secret, apiPublicKeys, apiIssuer, apiAudience, apiMaxTokenMinutes, apiRequestsPerMinute,
         analyticsBatch, analyticsFlushMS, analyticsBuffer, trustedProxies, behindProxy,
         loginFailures, loginWindow, loginAddressDelayMS, resetsPerAccount, signups, signupWindow, resets, resetWindow, addressChecks,
         addressCheckWindow,

@@ -201,6 +201,8 @@ public struct APISettings: Sendable {
     public var audience: String?
     /// The longest a token may live (from `iat`, or from now without one).
     public var maxTokenLifetime: TimeInterval
+    /// Calls one caller (`sub`) may make in a minute, on all servers together.
+    public var requestsPerMinute: Int
     public var enabled: Bool { hs256Secret != nil || !publicKeys.isEmpty }
 }
 

@@ -23,6 +23,8 @@ struct Throttle: Sendable {
         case twoFactor = "two_factor"
         /// Text messages sent to one phone number (the outbox worker).
         case textNumber = "text_number"
+        /// Partner-API calls by one caller (`sub`).
+        case apiCaller = "api_caller"
     }
 
     /// One recorded attempt: whether it was within the limit, and its row, so a success can
