@@ -7,8 +7,8 @@ import Vapor
 /// `GET /api/v1/programs/{slug}/enrollments?status=&changed_since=&cursor=&limit=` (P14): the
 /// verified households that applied to a program, with what the department needs to reach
 /// them, and `changed: true` when anything in the record changed since this caller (`sub`)
-/// last read it (the enrollment decided, the household's application or documents changed,
-/// the named contact changed). Reading a row marks it read for this caller.
+/// last read it: the enrollment decided, an application of the household verified or denied,
+/// the resident submitted, answered staff or uploaded, the named contact changed. Reading a row marks it read for this caller.
 ///
 /// Pages follow the enrollment id (`cursor`): rows that existed when the reading began come
 /// exactly once, whatever is added meanwhile. With `changed_since` a page may hold fewer than
@@ -71,6 +71,7 @@ struct APIEnrollmentsController {
         let verified_at: Date?
         let household_changed_at: Date?
         let contact_updated_at: Date?
+        let application_decided_at: Date?
         let street: String?
         let unit: String?
         let city: String?
@@ -124,6 +125,7 @@ struct APIEnrollmentsController {
             SELECT e.household_id, e.id AS enrollment_id, e.status, e.applied_at, e.decided_at, e.enrolled_at, e.expires_at,
                    u.first_name, u.last_name, u.email, u.phone, u.language, a.reference, a.verified_at,
                    h.changed_at AS household_changed_at, hc.updated_at AS contact_updated_at,
+                   (SELECT MAX(x.decided_at) FROM applications x WHERE x.household_id = e.household_id) AS application_decided_at,
                    ad.street, ad.unit, ad.city, ad.state, ad.zip
             """)
         ProgramListController.appendFrom(
@@ -142,7 +144,11 @@ struct APIEnrollmentsController {
         var rows: [Row] = []
         for item in listed {
             let changedAt =
-                [item.applied_at, item.decided_at, item.enrolled_at, item.verified_at, item.household_changed_at, item.contact_updated_at]
+                [
+                    item.applied_at, item.decided_at, item.enrolled_at, item.verified_at, item.household_changed_at,
+                    item.contact_updated_at,
+                    item.application_decided_at,
+                ]
                 .compactMap { $0 }.max() ?? item.applied_at
             if let changedSince, changedAt <= changedSince { continue }
             let changed = lastRead[item.enrollment_id].map { changedAt > $0 } ?? true

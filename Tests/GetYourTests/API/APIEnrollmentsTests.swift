@@ -80,6 +80,46 @@ struct APIEnrollmentsTests {
         }
     }
 
+    @Test func changedGoesTrueWhenTheResidentRenewsAndUploadsWhatStaffAskedFor() async throws {
+        try await TestApp.run(try APITest.settings()) { app in
+            let scene = try await RenewalScene.make(app)
+            let token = try await APITest.token(APITest.claims(now: app.clock.now()))
+            func changed() async throws -> Bool? {
+                let (_, json) = try await app.apiGet("/api/v1/programs/recreation/enrollments", token: token)
+                return rows(json).first { $0["household_id"] as? String == scene.household.uuidString }?["changed"] as? Bool
+            }
+            #expect(try await changed() == true)
+            #expect(try await changed() == false)
+
+            app.clock.travel(by: 60)
+            _ = try await scene.startRenewal(changed: [])
+            try await scene.submitRenewal()
+            #expect(try await changed() == true, "the resident submitted a renewal")
+            #expect(try await changed() == false)
+
+            app.clock.travel(by: 60)
+            let renewal = try await scene.renewal()
+            let item = try #require(
+                try await DocumentChecklist.load(for: renewal, on: app.db(.primary)).items.map(\.key).first { $0.hasPrefix("member-") })
+            try await makeStaff(app, role: .verifier, email: "asker@city.example")
+            let staff = Browser(app)
+            try await staff.signInStaff(email: "asker@city.example")
+            try await staff.get("/staff/households/\(scene.household.uuidString.lowercased())")
+            let asked = try await staff.decide(
+                "/staff/applications/\(try renewal.requireID().uuidString.lowercased())/request-info",
+                [("items", item), ("message", "Please send the back of the card.")])
+            #expect(asked.status == .seeOther)
+            // (Asking for information is not a decision: the department's record is unchanged.)
+            #expect(try await changed() == false)
+
+            app.clock.travel(by: 60)
+            try await scene.resident.get("/apply/respond")
+            let uploaded = try await scene.resident.upload(item: item, files: [("back.jpg", try Fixture.bytes("id-card.jpg"))])
+            #expect(uploaded.status == .seeOther)
+            #expect(try await changed() == true, "the resident uploaded what staff asked for")
+        }
+    }
+
     @Test func cursorPagesReturnEveryRowOnceWhileRowsAreAdded() async throws {
         try await TestApp.run(try APITest.settings()) { app in
             let scene = try await ProgramScene.make(app)
