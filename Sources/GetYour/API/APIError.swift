@@ -27,7 +27,8 @@ struct APIError: Error, Sendable {
     static func invalid(_ message: String) -> APIError { APIError(status: .badRequest, code: .invalidRequest, message: message) }
 }
 
-/// The API group's error layer: every error, whatever threw it, becomes the JSON above,
+/// The API's error layer (every `/api/` request, through `APIOnly` in `configure`): every
+/// error, whatever threw it, including an address no route matches, becomes the JSON above,
 /// never an HTML page. Unexpected errors are logged with the request id and answered 500
 /// without details.
 struct APIErrorMiddleware: AsyncMiddleware {

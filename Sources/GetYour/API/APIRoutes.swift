@@ -2,9 +2,9 @@ import Fluent
 import Foundation
 import Vapor
 
-/// The partner API under `/api/v1` (P14), its own middleware group: no session, no CSRF
-/// cookie, no HTML — JSON errors (`APIErrorMiddleware`) and a bearer token
-/// (`APIAuthenticator`). Off (every path answers `not_found`) when no key is configured.
+/// The partner API under `/api/v1` (P14), its own middleware: no session, no CSRF cookie, no
+/// HTML — JSON errors (`APIErrorMiddleware`, applied to every `/api/` request by `APIOnly` in
+/// `configure`) and a bearer token (`APIAuthenticator`, this group's). Off (every path answers `not_found`) when no key is configured.
 enum APIRoutes {
     static let prefix = "/api/"
 
@@ -14,14 +14,14 @@ enum APIRoutes {
         let settings = app.settings.api
         // (An address or method no route matches is a JSON not_found: `APIOnly` in configure.)
         if !settings.enabled {
-            let off = app.grouped("api").grouped(APIErrorMiddleware())
+            let off = app.grouped("api")
             for method in [HTTPMethod.GET, .POST, .PUT, .PATCH, .DELETE] {
                 off.on(method, "**") { _ -> Response in throw APIError.notFound("The partner API is not enabled on this server.") }
             }
         }
         guard settings.enabled else { return }
-        app.grouped("api", "v1").grouped(APIErrorMiddleware()).get("openapi.json", use: APIOpenAPI.serve)
-        let partners = app.grouped("api", "v1").grouped(APIErrorMiddleware(), APIAuthenticator(settings: settings))
+        app.grouped("api", "v1").get("openapi.json", use: APIOpenAPI.serve)
+        let partners = app.grouped("api", "v1").grouped(APIAuthenticator(settings: settings))
         partners.get("households", ":id", "contact", use: APIContactController().show)
         partners.get("programs", ":slug", "enrollments", use: APIEnrollmentsController().list)
         partners.post("programs", ":slug", "enrollments", ":id", use: APIDecisionController().decide)
