@@ -20,12 +20,16 @@ start_throwaway_postgres() {
     as_pg=(runuser -u postgres --)
   fi
   chmod 700 "$PG_DATA"
+  # Tests trade durability for speed; scripts/bench sets PG_DURABLE=1 to measure with the
+  # server's defaults (every commit flushed), as in production.
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${PG_DURABLE:-0}" = 1 ] && durability=""
   PG_AS=("${as_pg[@]}") PG_BIN="$pgbin"
   on_exit stop_throwaway_postgres
   "${as_pg[@]}" "$pgbin/initdb" -D "$PG_DATA" -U postgres -E UTF8 --locale=C.UTF-8 \
     --auth-local=trust --auth-host=scram-sha-256 >/dev/null
   "${as_pg[@]}" "$pgbin/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DATA -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=2000 -c random_page_cost=1.1" \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DATA $durability -c max_connections=2000 -c random_page_cost=1.1" \
     start >/dev/null || { cat "$PG_DATA/server.log" >&2; die "PostgreSQL did not start"; }
   PG_PSQL=("${as_pg[@]}" "$pgbin/psql" -h "$PG_DATA" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -q)
   # The roles of ref/sql/roles.sql: migrations run as getyour_test_migrator, the suite and the

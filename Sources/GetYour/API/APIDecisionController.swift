@@ -62,7 +62,7 @@ struct APIDecisionController {
         var claim: APIIdempotency?
         if let key = request.headers.first(name: "Idempotency-Key") {
             guard (1...200).contains(key.count) else { throw APIError.invalid("Idempotency-Key must be 1 to 200 characters.") }
-            let fingerprint = AWSSigV4.hex(SHA256.hash(data: Data("\(id)|\(body.status ?? "")|\(reason)".utf8)))
+            let fingerprint = SHA256.hash(data: Data("\(id)|\(body.status ?? "")|\(reason)".utf8)).hexString
             switch try await APIIdempotency.claim(subject: caller.subject, key: key, fingerprint: fingerprint, request: request) {
             case .claimed(let row): claim = row
             case .replay(let response): return response

@@ -23,7 +23,7 @@ extension Application {
     func configureAccounts(_ settings: Settings) throws {
         let clock = self.clock
         accounts = AccountServices(
-            hasher: try PasswordHasher(cost: settings.security.bcryptCost, threadPool: threadPool),
+            hasher: try PasswordHasher(cost: settings.security.bcryptCost),
             rules: try PasswordRules.load(from: settings.paths.settings.appendingPathComponent("common-passwords.txt")),
             clock: { [clock] in clock.now() })
     }

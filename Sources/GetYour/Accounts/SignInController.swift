@@ -32,6 +32,12 @@ struct SignInController {
     }
 
     func show(_ request: Request) async throws -> Response {
+        // The plain page (no session, no `next`, no notice) is the same for every visitor.
+        if PublicPageCache.qualifies(request) {
+            return try await request.publicPage("accounts/login") {
+                try await request.view.render("accounts/login", page(request, Form(next: nil), FormErrors(), notice: nil))
+            }
+        }
         let next = try? request.query.get(String.self, at: "next")
         if let userID = request.browserSession.userID, let user = try await User.find(userID, on: request.db(.primary)), !user.archived {
             return request.redirect(to: ContactRules.safeLocalPath(next) ?? request.home(for: user), redirectType: .normal)
@@ -109,14 +115,17 @@ struct SignInController {
     func render(_ request: Request, _ form: Form, _ errors: FormErrors, notice: String? = nil, status: HTTPResponseStatus) async throws
         -> Response
     {
+        try await request.view.render("accounts/login", page(request, form, errors, notice: notice)).response(status, for: request)
+    }
+
+    private func page(_ request: Request, _ form: Form, _ errors: FormErrors, notice: String?) -> Page {
         let messages = errors.resolved(request)
-        let page = Page(
+        return Page(
             layout: request.layout(titleKey: "login.title", hasErrors: !errors.isEmpty),
             summary: ErrorSummary(request, errors),
             notice: notice,
             email: .input("email", label: "login.email", type: "email", autocomplete: "username", value: form.email, errors: messages),
             password: .input("password", label: "login.password", type: "password", autocomplete: "current-password", errors: messages),
             next: ContactRules.safeLocalPath(form.next))
-        return try await request.view.render("accounts/login", page).response(status, for: request)
     }
 }

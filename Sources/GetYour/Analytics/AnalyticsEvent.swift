@@ -63,7 +63,7 @@ struct AnalyticsPseudonym: Sendable {
 
     func of(_ household: UUID) -> String {
         HMAC<SHA256>.authenticationCode(for: Data(household.uuidString.lowercased().utf8), using: key)
-            .map { String(format: "%02x", $0) }.joined()
+            .hexString
     }
 }
 

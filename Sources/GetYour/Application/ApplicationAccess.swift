@@ -32,8 +32,10 @@ extension ApplicationFlow {
     func statuses() async throws -> [ApplicationStatus] {
         if let cached = request.storage[StatusesKey.self] { return cached }
         let household = try await household()
-        let statuses = try await ApplicationRecord.query(on: db).filter(\.$household.$id == household.requireID())
-            .sort(\.$startedAt).all(\.$status)
+        // Through SQLKit: one column, without decoding whole application models.
+        let statuses = try await (db as! any SQLDatabase).raw(
+            "SELECT status FROM applications WHERE household_id = \(bind: try household.requireID()) ORDER BY started_at"
+        ).all().compactMap { ApplicationStatus(rawValue: try $0.decode(column: "status", as: String.self)) }
         request.storage[StatusesKey.self] = statuses
         return statuses
     }

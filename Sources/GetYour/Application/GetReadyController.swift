@@ -31,7 +31,7 @@ struct GetReadyController {
     }
 
     private func documents(_ request: Request) async throws -> [String] {
-        try await EligibilityProgram.active(on: request.db(.primary)).map {
+        try await request.programs().eligibility.map {
             "\($0.name(request.language)): \($0.document(request.language))"
         }
     }

@@ -30,7 +30,7 @@ struct ProgramsStepController {
         let db = request.db(.primary)
         let chosen = Set((try? request.content.get([String].self, at: "programs")) ?? [])
         let none = (try? request.content.get(String.self, at: "none")) == "yes"
-        let available = try await EligibilityProgram.active(on: db)
+        let available = try await request.programs().eligibility
         var errors = FormErrors()
         if chosen.isEmpty && !none { errors.add("programs", "programs.error.choose") }
         if !chosen.isEmpty && none { errors.add("programs", "programs.error.both") }
@@ -59,15 +59,18 @@ struct ProgramsStepController {
         return response
     }
 
+    /// The eligibility programs the application names, in their display order: one statement.
     static func selected(_ application: ApplicationRecord, on db: any Database) async throws -> [EligibilityProgram] {
-        try await ApplicationEligibilityProgram.query(on: db).filter(\.$application.$id == application.requireID())
-            .with(\.$program).all().map(\.program).sorted { $0.sort < $1.sort }
+        try await EligibilityProgram.query(on: db)
+            .join(ApplicationEligibilityProgram.self, on: \EligibilityProgram.$id == \ApplicationEligibilityProgram.$program.$id)
+            .filter(ApplicationEligibilityProgram.self, \.$application.$id == application.requireID())
+            .sort(\.$sort).sort(\.$slug).all()
     }
 
     private func render(_ request: Request, selected: Set<String>, none: Bool, _ errors: FormErrors, status: HTTPResponseStatus)
         async throws -> Response
     {
-        let programs = try await EligibilityProgram.active(on: request.db(.primary))
+        let programs = try await request.programs().eligibility
         let m = errors.resolved(request)
         var field = FormField(name: "programs", labelKey: "programs.question", hintKey: "programs.hint", error: m["programs"])
         field.options = programs.map {

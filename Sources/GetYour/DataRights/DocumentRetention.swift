@@ -35,12 +35,15 @@ enum DocumentRetention {
         let before = cutoff(now: now, months: months)
         let sql = db as! any SQLDatabase
         // Applications that ended (denied, withdrawn) before the cutoff, and applications a
-        // verified renewal replaced before it.
+        // verified renewal replaced before it: two index look-ups (status; renews_id), not a
+        // scan of every application.
         let rows = try await sql.raw(
             """
             SELECT a.id AS id FROM applications a
-            WHERE (a.status IN ('denied', 'withdrawn') AND COALESCE(a.decided_at, a.submitted_at, a.started_at) < \(bind: before))
-               OR EXISTS (SELECT 1 FROM applications r WHERE r.renews_id = a.id AND r.status = 'verified' AND r.verified_at < \(bind: before))
+            WHERE a.status IN ('denied', 'withdrawn') AND COALESCE(a.decided_at, a.submitted_at, a.started_at) < \(bind: before)
+            UNION
+            SELECT r.renews_id AS id FROM applications r
+            WHERE r.renews_id IS NOT NULL AND r.status = 'verified' AND r.verified_at < \(bind: before)
             """
         ).all()
         let ids = try rows.map { try $0.decode(column: "id", as: UUID.self) }

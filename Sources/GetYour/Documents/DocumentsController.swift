@@ -109,7 +109,7 @@ struct DocumentsController {
             errors.add(field, "documents.error.application_full", ["\(settings.uploads.maxBytesPerApplication / 1_048_576)"])
         }
         let accepted = errors.isEmpty ? Self.vet(files, field: field, request: request, errors: &errors) : []
-        guard errors.isEmpty else { return try await renderFor(request, draft, errors) }
+        guard errors.isEmpty else { return try await renderFor(request, draft, errors).closing(if: receiver.stoppedEarly) }
 
         // Move the files into the store, then write their rows in one transaction; if the
         // rows cannot be written, the stored files are removed again (no file without a row).
@@ -270,7 +270,7 @@ struct DocumentsController {
     }
 
     static func randomKey() -> String {
-        (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max)) }.joined()
+        (0..<32).map { _ in UInt8.random(in: .min ... .max) }.hexString
     }
 
     /// The file name as shown back to its owner: no folders, no control characters.
@@ -340,9 +340,19 @@ extension Document {
         self.storageKey = storageKey
         self.mimeType = type
         self.byteSize = file.size
-        self.sha256 = file.hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        self.sha256 = file.hasher.finalize().hexString
         self.originalName = String(DocumentsController.displayName(file.originalName).prefix(255))
         self.uploadedAt = time
         self.reviewState = .pending
+    }
+}
+
+extension Response {
+    /// Asks the browser to open a new connection for its next request when the upload was
+    /// answered before all of it was read (a file over the limit): the unread rest must not
+    /// be taken for the next request.
+    func closing(if unread: Bool) -> Response {
+        if unread { headers.replaceOrAdd(name: .connection, value: "close") }
+        return self
     }
 }

@@ -54,6 +54,9 @@ final class UploadReceiver {
 
     private let maxTotalBytes: Int
     private var totalBytes = 0
+    /// A file went past the size limit: reading stopped there, and the rest of the request
+    /// was never read (the answer must then close the connection).
+    private(set) var stoppedEarly = false
 
     init(temporaryFolder: URL, maxFileBytes: Int, maxFiles: Int, maxTotalBytes: Int) {
         self.temporaryFolder = temporaryFolder
@@ -84,6 +87,14 @@ final class UploadReceiver {
                 if totalBytes > maxTotalBytes { throw Abort(.payloadTooLarge) }
                 do { try parser.execute(chunk) } catch { throw Failure.malformed }
                 if let failure { throw failure }
+                // No need to read the rest of a file that is already too large: the person
+                // hears so at once, not after sending every byte.
+                if files.last?.tooLarge == true {
+                    stoppedEarly = true
+                    try? handle?.close()
+                    handle = nil
+                    return
+                }
             }
         } catch {
             discard()

@@ -11,6 +11,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
 
     try app.configureDatabases(settings.database)
+    app.configureProgramCatalog()
     app.migrations.add(PrimaryMigrations.all, to: .primary)
     app.migrations.add(AnalyticsMigrations.all, to: .analytics)
 

@@ -160,7 +160,7 @@ struct DashboardController {
         let renewalOpen = app.settings.renewal.isOpen(firstExpiry: firstExpiry, now: now, calendar: calendar)
         var enrolled: [ProgramCard] = [], renewalDue: [ProgramCard] = [], ended: [ProgramCard] = [], applied: [ProgramCard] = [],
             declined: [ProgramCard] = [], eligible: [ProgramCard] = [], notEligible: [ProgramCard] = []
-        for program in try await BenefitProgram.active(on: db) {
+        for program in try await request.programs().benefits {
             let enrollment = enrollments.first { $0.$program.id == program.id }
             let reason = eligibility.flatMap { $0.check(program) }
             let card = ProgramCard(

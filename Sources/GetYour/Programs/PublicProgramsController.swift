@@ -27,19 +27,23 @@ struct PublicProgramsController {
     /// The flag that means "inside the area the city serves" (P5).
     static let serviceAreaFlag = "in_service_area"
 
-    func landing(_ request: Request) async throws -> View {
-        try await request.view.render(
-            "landing/index",
-            CheckPage(
-                layout: request.layout(titleKey: "landing.title"), summary: ErrorSummary(request, FormErrors()), resultKey: nil,
-                fields: Self.fields(AddressInput(street: "", unit: "", city: "", state: "CO", zip: ""), [:])
-            )
-            .with(programs: try await rows(request)))
+    func landing(_ request: Request) async throws -> Response {
+        try await request.publicPage("landing/index") {
+            try await request.view.render(
+                "landing/index",
+                CheckPage(
+                    layout: request.layout(titleKey: "landing.title"), summary: ErrorSummary(request, FormErrors()), resultKey: nil,
+                    fields: Self.fields(AddressInput(street: "", unit: "", city: "", state: "CO", zip: ""), [:])
+                )
+                .with(programs: try await rows(request)))
+        }
     }
 
-    func list(_ request: Request) async throws -> View {
-        try await request.view.render(
-            "programs/list", ListPage(layout: request.layout(titleKey: "public_programs.title"), programs: try await rows(request)))
+    func list(_ request: Request) async throws -> Response {
+        try await request.publicPage("programs/list") {
+            try await request.view.render(
+                "programs/list", ListPage(layout: request.layout(titleKey: "public_programs.title"), programs: try await rows(request)))
+        }
     }
 
     func check(_ request: Request) async throws -> Response {
@@ -91,7 +95,7 @@ struct PublicProgramsController {
     }
 
     private func rows(_ request: Request) async throws -> [ProgramRow] {
-        try await BenefitProgram.active(on: request.db(.primary)).map {
+        try await request.programs().benefits.map {
             ProgramRow(
                 name: $0.name(request.language), category: $0.category(request.language),
                 description: $0.description(request.language), learnMoreURL: $0.learnMoreURL)

@@ -44,6 +44,7 @@ struct DocumentReplacement {
         let accepted = errors.isEmpty ? DocumentsController.vet(receiver.files, field: field, request: request, errors: &errors) : []
         guard errors.isEmpty, let (file, type) = accepted.first else {
             return try await HouseholdReviewController().render(request, errors, typed: [:], status: .unprocessableEntity)
+                .closing(if: receiver.stoppedEarly)
         }
 
         let store = request.application.documentStore

@@ -210,6 +210,9 @@ struct ProgramAdministration {
 
     func create(_ kind: ProgramKind, _ form: ProgramForm) async throws -> String {
         let slug = ProgramRules.trimmed(form.slug)
+        // Cleared once more after the commit: a page that reloaded the programs while the
+        // transaction was open must not keep the old ones.
+        defer { request.application.programCatalog.invalidate() }
         return try await request.db(.primary).writeTransaction { db in
             switch kind {
             case .benefit:
@@ -232,7 +235,8 @@ struct ProgramAdministration {
     /// Saves the form over the stored program; returns false when nothing changed (then
     /// nothing is written or audited).
     func change(_ kind: ProgramKind, slug: String, _ form: ProgramForm) async throws -> Bool {
-        try await request.db(.primary).writeTransaction { db in
+        defer { request.application.programCatalog.invalidate() }
+        return try await request.db(.primary).writeTransaction { db in
             switch kind {
             case .benefit:
                 guard let program = try await BenefitProgram.query(on: db).filter(\.$slug == slug).first() else { throw Abort(.notFound) }

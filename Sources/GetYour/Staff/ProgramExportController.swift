@@ -98,17 +98,38 @@ struct ProgramExportController {
         ]
     }
 
-    /// A date as the city's calendar day, `2027-03-15`.
-    static func day(_ date: Date) -> String {
+    /// The city's calendar, made once (an export formats up to 400,000 dates).
+    private static let cityCalendar: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = Request.cityTimeZone
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+        return calendar
+    }()
+
+    /// A date as the city's calendar day, `2027-03-15`.
+    static func day(_ date: Date) -> String {
+        let parts = cityCalendar.dateComponents([.year, .month, .day], from: date)
+        func padded(_ number: Int, _ width: Int) -> String {
+            let digits = String(number)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return padded(parts.year ?? 0, 4) + "-" + padded(parts.month ?? 0, 2) + "-" + padded(parts.day ?? 0, 2)
     }
 
     /// One CSV record: every cell quoted, quotes doubled, formulas neutralised.
     static func line(_ cells: [String]) -> String {
-        cells.map { "\"" + neutralise($0).replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ",") + "\r\n"
+        var line = ""
+        for (index, cell) in cells.enumerated() {
+            if index > 0 { line += "," }
+            line += "\""
+            let safe = neutralise(cell)
+            if safe.utf8.contains(UInt8(ascii: "\"")) {
+                for character in safe { line += character == "\"" ? "\"\"" : String(character) }
+            } else {
+                line += safe
+            }
+            line += "\""
+        }
+        return line + "\r\n"
     }
 
     static func neutralise(_ cell: String) -> String {

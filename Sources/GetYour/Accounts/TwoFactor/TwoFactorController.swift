@@ -248,6 +248,6 @@ final class RecoveryCode: Model, @unchecked Sendable {
     static func display(_ code: String) -> String { String(code.prefix(5)) + "-" + String(code.dropFirst(5)) }
 
     static func hash(_ code: String) -> String {
-        SHA256.hash(data: Data(("recovery:" + code).utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(("recovery:" + code).utf8)).hexString
     }
 }

@@ -113,6 +113,6 @@ public struct AWSSigV4: Sendable {
     }
 
     static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        bytes.hexString
     }
 }

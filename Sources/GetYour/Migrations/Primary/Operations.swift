@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 
 /// One row per background job (`getyour jobs`): how often it ran and failed and when it last
 /// succeeded, for `/metrics` and for an operator asking "is the worker alive?" (issue 13).
@@ -56,5 +57,20 @@ struct CreateHouseholdContacts: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema("household_contacts").delete()
+    }
+}
+
+/// The retention job's second question, "which applications did a verified renewal replace",
+/// answered from an index instead of a scan of every application (issue 16).
+struct AddRenewalOfIndex: AsyncMigration {
+    var name: String { "P035_AddRenewalOfIndex" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.createIndex(on: "applications", named: "applications_renews", columns: ["renews_id", "status"])
+    }
+
+    func revert(on database: any Database) async throws {
+        guard let sql = database as? any SQLDatabase else { return }
+        try await sql.drop(index: "applications_renews").run()
     }
 }

@@ -37,5 +37,6 @@ enum PrimaryMigrations {
         CreateHouseholdContacts(),
         CreateAPIReads(),
         CreateAPIIdempotency(),
+        AddRenewalOfIndex(),
     ]
 }

@@ -62,7 +62,7 @@ extension Request {
     func securityEvent(_ kind: SecurityEvent.Kind, reason: String, userID: UUID? = nil) {
         let key = SymmetricKey(data: Data(application.settings.security.secretKey.utf8))
         let code = HMAC<SHA256>.authenticationCode(for: Data(("client:" + clientAddress).utf8), using: key)
-        let client = Data(code).prefix(8).map { String(format: "%02x", $0) }.joined()
+        let client = Data(code).prefix(8).hexString
         application.securityEvents.record(
             SecurityEvent(kind: kind, reason: reason, requestID: requestID, client: client, userID: userID), logger: logger)
     }

@@ -15,17 +15,17 @@ struct SessionMiddleware: AsyncMiddleware {
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let now = clock()
-        var loaded: StoredSession?
+        var loaded: SessionRecord?
         if let token = request.cookies[cookie.sessionName]?.string, !token.isEmpty {
             let hash = Self.hash(token)
-            if let record = try await StoredSession.find(hash, on: request.db(.primary)) {
+            if let record = try await SessionRecord.find(hash, on: request.db(.primary)) {
                 if isExpired(record, now: now) {
                     try await record.delete(on: request.db(.primary))
                     request.storage[SessionExpiredKey.self] = true
                 } else {
                     loaded = record
                     request.storage[SessionKey.self] = BrowserSession(
-                        tokenHash: hash, userID: record.userID, data: record.data, createdAt: record.createdAt)
+                        tokenHash: hash, userID: record.user_id, data: record.data, createdAt: record.created_at)
                 }
             } else {
                 request.storage[SessionExpiredKey.self] = true
@@ -36,56 +36,59 @@ struct SessionMiddleware: AsyncMiddleware {
         return response
     }
 
-    private func isExpired(_ record: StoredSession, now: Date) -> Bool {
-        now.timeIntervalSince(record.lastSeenAt) > settings.idleTimeout(role: record.data["role"])
-            || now.timeIntervalSince(record.createdAt) > settings.absoluteTimeout
+    private func isExpired(_ record: SessionRecord, now: Date) -> Bool {
+        now.timeIntervalSince(record.last_seen_at) > settings.idleTimeout(role: record.data["role"])
+            || now.timeIntervalSince(record.created_at) > settings.absoluteTimeout
     }
 
-    private func save(request: Request, response: Response, loaded: StoredSession?, now: Date) async throws {
-        let db = request.db(.primary)
+    private func save(request: Request, response: Response, loaded: SessionRecord?, now: Date) async throws {
         guard let session = request.storage[SessionKey.self] else {
             if request.sessionExpired { response.cookies[cookie.sessionName] = cookie.expired() }
             return
         }
         let state = session.state.withLock { $0 }
         if state.destroyed {
-            try await loaded?.delete(on: db)
+            try await loaded?.delete(on: request.db(.primary))
             response.cookies[cookie.sessionName] = cookie.expired()
             return
         }
         if let loaded, !state.rotate {
-            guard state.dirty || now.timeIntervalSince(loaded.lastSeenAt) > Self.touchInterval else { return }
-            loaded.data = state.data
-            loaded.userID = state.userID
-            loaded.lastSeenAt = now
-            try await loaded.update(on: db)
+            guard state.dirty || now.timeIntervalSince(loaded.last_seen_at) > Self.touchInterval else { return }
+            try await loaded.update(data: state.data, userID: state.userID, now: now, on: request.db(.primary))
             return
         }
         guard state.userID != nil || !state.data.isEmpty else { return }
         // A new session, or a rotation: the old token stops working at once.
-        try await loaded?.delete(on: db)
+        try await loaded?.delete(on: request.db(.primary))
         let token = Self.newToken()
         try await StoredSession(
             tokenHash: Self.hash(token), userID: state.userID, data: state.data, now: state.rotate ? now : state.createdAt
         )
-        .create(on: db)
+        .create(on: request.db(.primary))
         response.cookies[cookie.sessionName] = cookie.value(token)
     }
 
+    /// 32 random bytes from the system's generator, base64url without padding (43 characters).
     static func newToken() -> String {
-        Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }).base64URLEncodedString()
+        var generator = SystemRandomNumberGenerator()
+        var bytes = Data(capacity: 32)
+        for _ in 0..<4 { withUnsafeBytes(of: generator.next() as UInt64) { bytes.append(contentsOf: $0) } }
+        return bytes.base64URLEncodedString()
     }
 
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(token.utf8)).hexString
     }
 }
 
 extension Data {
+    /// Base64 with `-` and `_` for `+` and `/`, without padding (RFC 4648 §5).
     func base64URLEncodedString() -> String {
-        base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        let plus = UInt8(ascii: "+"), slash = UInt8(ascii: "/"), equals = UInt8(ascii: "=")
+        var text = [UInt8]()
+        for byte in base64EncodedString().utf8 where byte != equals {
+            text.append(byte == plus ? UInt8(ascii: "-") : byte == slash ? UInt8(ascii: "_") : byte)
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }

@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 
 /// A signed-in (or signing-up) browser, stored in the primary database so any app server
 /// can serve any request. The cookie carries a random token; only its SHA-256 is stored,
@@ -43,5 +44,31 @@ extension StoredSession {
         let count = try await expired.count()
         try await expired.delete()
         return count
+    }
+}
+
+/// The stored session a request reads, through SQLKit: every signed-in request reads one, and
+/// Fluent's model decoding (reflection over the model's properties) cost more than the query.
+struct SessionRecord: Decodable {
+    let id: String
+    let user_id: UUID?
+    let data: [String: String]
+    let created_at: Date
+    let last_seen_at: Date
+
+    static func find(_ tokenHash: String, on db: any Database) async throws -> SessionRecord? {
+        try await (db as! any SQLDatabase).select().columns("id", "user_id", "data", "created_at", "last_seen_at")
+            .from(StoredSession.schema).where("id", .equal, tokenHash).first(decoding: SessionRecord.self)
+    }
+
+    func delete(on db: any Database) async throws {
+        try await (db as! any SQLDatabase).delete(from: StoredSession.schema).where("id", .equal, id).run()
+    }
+
+    /// Saves the request's session data and moves the idle deadline to `now`.
+    func update(data: [String: String], userID: UUID?, now: Date, on db: any Database) async throws {
+        try await (db as! any SQLDatabase).update(StoredSession.schema)
+            .set("data", to: data).set("user_id", to: userID).set("last_seen_at", to: now)
+            .where("id", .equal, id).run()
     }
 }

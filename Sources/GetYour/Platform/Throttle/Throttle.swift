@@ -76,7 +76,7 @@ struct Throttle: Sendable {
 
     private func hash(_ key: String) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: Data(key.utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return Data(code).map { String(format: "%02x", $0) }.joined()
+        return Data(code).hexString
     }
 }
 

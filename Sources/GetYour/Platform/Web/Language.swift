@@ -34,7 +34,7 @@ struct LanguageMiddleware: AsyncMiddleware {
     let cookie: CookieSettings
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let chosen = (try? request.query.get(String.self, at: "lang")).flatMap(Language.init(rawValue:))
+        let chosen = request.url.query == nil ? nil : (try? request.query.get(String.self, at: "lang")).flatMap(Language.init(rawValue:))
         request.language =
             chosen
             ?? request.cookies[cookie.languageName].flatMap { Language(rawValue: $0.string) }

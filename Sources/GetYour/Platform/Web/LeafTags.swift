@@ -27,6 +27,8 @@ struct URLTag: LeafTag {
 struct CSRFTokenTag: LeafTag {
     func render(_ ctx: LeafContext) throws -> LeafData {
         guard let request = ctx.request else { throw LeafError(.unknownError("#csrfToken needs a request")) }
+        // A page rendered for `PublicPageCache` gets a marker; each visitor's token replaces it.
+        if request.storage[RenderingForCacheKey.self] == true { return .string(PublicPageCache.tokenMarker) }
         return .string(request.csrfToken)
     }
 }
