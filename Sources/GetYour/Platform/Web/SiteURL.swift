@@ -103,12 +103,32 @@ public enum SiteURL: String, CaseIterable, Sendable {
 
     public func path(_ parameters: [String]) -> String {
         var remaining = parameters[...]
-        let parts = rawValue.split(separator: "/", omittingEmptySubsequences: true).map { part -> String in
-            guard part.hasPrefix(":"), let value = remaining.popFirst() else { return String(part) }
-            return value.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? value
+        var path = ""
+        for part in Self.segments[self] ?? [] {
+            path += "/"
+            guard part.hasPrefix(":"), let value = remaining.popFirst() else {
+                path += part
+                continue
+            }
+            // Ids and slugs need no escaping; anything else is percent-encoded.
+            path += value.utf8.allSatisfy(Self.isUnreserved) ? value : Self.escaped(value)
         }
-        return "/" + parts.joined(separator: "/")
+        return path.isEmpty ? "/" : path
     }
+
+    private static func escaped(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? value
+    }
+
+    /// RFC 3986's unreserved characters.
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+            || byte == 0x2D || byte == 0x2E || byte == 0x5F || byte == 0x7E
+    }
+
+    /// Each pattern split at `/` once (pages build dozens of links each).
+    private static let segments: [SiteURL: [String]] = Dictionary(
+        uniqueKeysWithValues: allCases.map { ($0, $0.rawValue.split(separator: "/").map(String.init)) })
 
     /// Finds a case by its Swift name, as templates write it.
     public init?(name: String) {
