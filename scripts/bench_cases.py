@@ -178,17 +178,18 @@ def apply_until_household(resident, address):
     resident.get("/apply/household")
 
 
-def apply_rest(resident, last="Ramos"):
-    """From the household step to submitted, with 4 uploads."""
+def apply_until_documents(resident, first="Rosa", last="Ramos", second_member=True):
+    """From the household step to the documents page; returns the checklist items."""
     resident.must(resident.post("/apply/household", [("rent_own", "rent"), ("duration", "1_to_3")]), 303, "household")
     members = resident.get("/apply/members").text
     applicant = "/apply/members/" + re.search(r'href="/apply/members/([0-9a-fA-F-]{36})"', members).group(1)
     resident.get(applicant)
-    resident.must(resident.post(applicant, [("first_name", "Rosa"), ("last_name", last), ("birthdate", "1983-05-14")]),
+    resident.must(resident.post(applicant, [("first_name", first), ("last_name", last), ("birthdate", "1983-05-14")]),
                   303, "the applicant's birthdate")
-    resident.get("/apply/members/new")
-    resident.must(resident.post("/apply/members/new", [("first_name", "Tomas"), ("last_name", last), ("birthdate", "2012-01-30")]),
-                  303, "a second member")
+    if second_member:
+        resident.get("/apply/members/new")
+        resident.must(resident.post("/apply/members/new", [("first_name", "Tomas"), ("last_name", last), ("birthdate", "2012-01-30")]),
+                      303, "a second member")
     resident.get("/apply/members")
     resident.must(resident.post("/apply/members"), 303, "members done")
     resident.get("/apply/programs")
@@ -197,6 +198,12 @@ def apply_rest(resident, last="Ramos"):
     items = re.findall(r'action="/apply/documents/((?:member|program)-[a-z0-9_-]+)"', page)
     if not items:
         raise StepFailed("the documents page lists no item")
+    return items
+
+
+def apply_rest(resident, last="Ramos"):
+    """From the household step to submitted, with 4 uploads."""
+    items = apply_until_documents(resident, last=last)
     for number in range(4):
         item = items[number % len(items)]
         name, kind = ("id-card.jpg", "image/jpeg") if item.startswith("member") else ("benefit-letter.pdf", "application/pdf")
@@ -430,18 +437,7 @@ def upload(options):
     resident = Resident(options.base)
     sign_up(resident, mailbox, f"bench.upload.{uuid.uuid4().hex[:8]}@bench.example.org")
     apply_until_household(resident, addresses(4)[3])
-    resident.must(resident.post("/apply/household", [("rent_own", "rent"), ("duration", "1_to_3")]), 303, "household")
-    members = resident.get("/apply/members").text
-    applicant = "/apply/members/" + re.search(r'href="/apply/members/([0-9a-fA-F-]{36})"', members).group(1)
-    resident.get(applicant)
-    resident.must(resident.post(applicant, [("first_name", "Lena"), ("last_name", "Large"), ("birthdate", "1983-05-14")]),
-                  303, "the applicant's birthdate")
-    resident.get("/apply/members")
-    resident.must(resident.post("/apply/members"), 303, "members done")
-    resident.get("/apply/programs")
-    resident.must(resident.post("/apply/programs", [("programs", "snap")]), 303, "programs")
-    page = resident.get("/apply/documents").text
-    items = re.findall(r'action="/apply/documents/((?:member|program)-[a-z0-9_-]+)"', page)
+    items = apply_until_documents(resident, first="Lena", last="Large", second_member=False)
     item = next(i for i in items if i.startswith("program"))
 
     def pdf(size):

@@ -167,13 +167,20 @@ struct APIEnrollmentsController {
         }
         let now = request.application.clock.now(), read = rows
         try await db.writeTransaction { db in
-            for row in read {
-                try await (db as! any SQLDatabase).raw(
-                    """
-                    INSERT INTO api_reads (subject, enrollment_id, read_at) VALUES (\(bind: subject), \(bind: row.id), \(bind: now))
-                    ON CONFLICT (subject, enrollment_id) DO UPDATE SET read_at = excluded.read_at
-                    """
-                ).run()
+            // The page's read marks in one statement (up to 500 rows).
+            if !read.isEmpty {
+                var insert = SQLQueryString("INSERT INTO api_reads (subject, enrollment_id, read_at) VALUES ")
+                for (index, row) in read.enumerated() {
+                    insert.appendInterpolation(unsafeRaw: index == 0 ? "(" : ", (")
+                    insert.appendInterpolation(bind: subject)
+                    insert.appendInterpolation(unsafeRaw: ", ")
+                    insert.appendInterpolation(bind: row.id)
+                    insert.appendInterpolation(unsafeRaw: ", ")
+                    insert.appendInterpolation(bind: now)
+                    insert.appendInterpolation(unsafeRaw: ")")
+                }
+                insert.appendInterpolation(unsafeRaw: " ON CONFLICT (subject, enrollment_id) DO UPDATE SET read_at = excluded.read_at")
+                try await (db as! any SQLDatabase).raw(insert).run()
             }
             try await request.auditAPI(.programListViewed, .init(program: slug), on: db)
         }

@@ -56,44 +56,23 @@ final class ProgramCatalog: Sendable {
     var generation: Int { state.withLock { $0.generation } }
 }
 
-/// Clears the catalog after any write to a program through Fluent, and again when the
-/// transaction it ran in may have committed (the write and the handler's reply).
-struct ProgramCatalogInvalidation: AsyncModelMiddleware {
-    typealias Model = BenefitProgram
+/// Clears the catalog after any write to a program (`M`: benefit or eligibility programs)
+/// through Fluent. The admin's save clears it once more after its transaction commits.
+struct ProgramCatalogInvalidation<M: Model>: AsyncModelMiddleware {
+    typealias Model = M
     let catalog: ProgramCatalog
 
-    func create(model: BenefitProgram, on db: any Database, next: any AnyAsyncModelResponder) async throws {
+    func create(model: M, on db: any Database, next: any AnyAsyncModelResponder) async throws {
         try await next.create(model, on: db)
         catalog.invalidate()
     }
 
-    func update(model: BenefitProgram, on db: any Database, next: any AnyAsyncModelResponder) async throws {
+    func update(model: M, on db: any Database, next: any AnyAsyncModelResponder) async throws {
         try await next.update(model, on: db)
         catalog.invalidate()
     }
 
-    func delete(model: BenefitProgram, force: Bool, on db: any Database, next: any AnyAsyncModelResponder) async throws {
-        try await next.delete(model, force: force, on: db)
-        catalog.invalidate()
-    }
-}
-
-/// The same for eligibility programs.
-struct EligibilityCatalogInvalidation: AsyncModelMiddleware {
-    typealias Model = EligibilityProgram
-    let catalog: ProgramCatalog
-
-    func create(model: EligibilityProgram, on db: any Database, next: any AnyAsyncModelResponder) async throws {
-        try await next.create(model, on: db)
-        catalog.invalidate()
-    }
-
-    func update(model: EligibilityProgram, on db: any Database, next: any AnyAsyncModelResponder) async throws {
-        try await next.update(model, on: db)
-        catalog.invalidate()
-    }
-
-    func delete(model: EligibilityProgram, force: Bool, on db: any Database, next: any AnyAsyncModelResponder) async throws {
+    func delete(model: M, force: Bool, on db: any Database, next: any AnyAsyncModelResponder) async throws {
         try await next.delete(model, force: force, on: db)
         catalog.invalidate()
     }
@@ -112,8 +91,8 @@ extension Application {
         let clock = self.clock
         let catalog = ProgramCatalog(clock: { clock.now() })
         storage[ProgramCatalogKey.self] = catalog
-        databases.middleware.use(ProgramCatalogInvalidation(catalog: catalog), on: .primary)
-        databases.middleware.use(EligibilityCatalogInvalidation(catalog: catalog), on: .primary)
+        databases.middleware.use(ProgramCatalogInvalidation<BenefitProgram>(catalog: catalog), on: .primary)
+        databases.middleware.use(ProgramCatalogInvalidation<EligibilityProgram>(catalog: catalog), on: .primary)
     }
 }
 
