@@ -132,9 +132,16 @@ final class APIIdempotency: Model, @unchecked Sendable {
             ON CONFLICT (subject, key) DO NOTHING RETURNING id
             """
         ).first()
+        // Claimed: the row is what was just inserted; no need to read it back.
+        if let inserted {
+            let claimed = APIIdempotency()
+            claimed.id = try inserted.decode(column: "id", as: Int.self)
+            claimed.$id.exists = true
+            (claimed.subject, claimed.key, claimed.fingerprint, claimed.statusCode, claimed.createdAt) = (subject, key, fingerprint, 0, now)
+            return .claimed(claimed)
+        }
         let existing = try await APIIdempotency.query(on: db).filter(\.$subject == subject).filter(\.$key == key).first()
         guard let existing else { throw APIError(status: .conflict, code: .conflict, message: "Try again.") }
-        if inserted != nil { return .claimed(existing) }
         guard existing.fingerprint == fingerprint else {
             throw APIError(status: .conflict, code: .conflict, message: "This Idempotency-Key was used for a different request.")
         }
